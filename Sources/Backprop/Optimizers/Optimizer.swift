@@ -1,0 +1,73 @@
+/// Updates parameters from their gradients.
+///
+/// An optimizer is bound to the parameters it was created with and keeps its own state (momentum,
+/// moment estimates) per parameter. ``step()`` updates every parameter that requires a gradient
+/// and has one; frozen parameters and parameters without a gradient are left untouched.
+///
+/// ```swift
+/// let optimizer = try SGD(parameters: model.parameters, learningRate: 0.5)
+/// optimizer.zeroGradients()
+/// try loss(model(input), target).backward()
+/// optimizer.step()
+/// ```
+public protocol Optimizer<Scalar>: AnyObject, CustomStringConvertible {
+  /// The scalar type of the parameters.
+  associatedtype Scalar: TensorScalar
+
+  /// The parameters this optimizer updates.
+  var parameters: [Variable<Scalar>] { get }
+
+  /// The current learning rate.
+  var learningRate: Double { get }
+
+  /// Sets the learning rate (for schedules).
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a negative or non-finite rate.
+  func setLearningRate(_ learningRate: Double) throws
+
+  /// Applies one update to every trainable parameter that has a gradient.
+  func step()
+}
+
+extension Optimizer {
+  /// Clears the gradients of all parameters.
+  public func zeroGradients() {
+    for parameter in parameters { parameter.zeroGradient() }
+  }
+}
+
+/// The checks that every optimizer's hyper-parameters share.
+enum HyperParameter {
+  static func learningRate(_ value: Double) throws -> Double {
+    guard value.isFinite, value >= 0 else {
+      throw BackpropError.invalidArgument(
+        name: "learning rate", detail: "\(value) must be finite and not negative")
+    }
+    return value
+  }
+
+  /// A value in [0, 1): a momentum or a moment-decay rate.
+  static func decayRate(_ value: Double, name: String) throws -> Double {
+    guard value.isFinite, value >= 0, value < 1 else {
+      throw BackpropError.invalidArgument(name: name, detail: "\(value) must be in [0, 1)")
+    }
+    return value
+  }
+
+  static func nonNegative(_ value: Double, name: String) throws -> Double {
+    guard value.isFinite, value >= 0 else {
+      throw BackpropError.invalidArgument(name: name, detail: "\(value) must be finite and not negative")
+    }
+    return value
+  }
+}
+
+extension Variable {
+  /// The gradient to apply, with L2 weight decay added, or nil for a parameter to skip.
+  func trainableGradient(weightDecay: Scalar) -> Tensor<Scalar>? {
+    guard requiresGradient, let gradient else { return nil }
+    guard weightDecay != 0 else { return gradient }
+    let weights = value
+    return Tensor.zipElements(gradient, weights) { g, w in g + weightDecay * w }
+  }
+}

@@ -1,0 +1,64 @@
+/// Elementwise functions and the (log-)softmax, each computed in a numerically stable way.
+extension Tensor {
+  /// e raised to each element.
+  public func exp() -> Tensor { map(Scalar.exp) }
+
+  /// The natural logarithm of each element (−∞ at 0, NaN below).
+  public func log() -> Tensor { map(Scalar.log) }
+
+  /// The hyperbolic tangent of each element.
+  public func tanh() -> Tensor { map(Scalar.tanh) }
+
+  /// The logistic sigmoid 1 / (1 + e^−x) of each element.
+  ///
+  /// For negative x it is computed as e^x / (1 + e^x), so that e^−x never overflows: the result
+  /// is exact to rounding for every finite input, and exactly 0.5 at x = 0.
+  public func sigmoid() -> Tensor { map(Self.sigmoid) }
+
+  @inlinable
+  static func sigmoid(_ x: Scalar) -> Scalar {
+    if x >= 0 { return 1 / (1 + Scalar.exp(-x)) }
+    let e = Scalar.exp(x)
+    return e / (1 + e)
+  }
+
+  /// max(0, x) for each element.
+  public func relu() -> Tensor { leakyRelu(slope: 0) }
+
+  /// x for positive elements, `slope`·x for the others.
+  public func leakyRelu(slope: Scalar) -> Tensor { map { $0 > 0 ? $0 : slope * $0 } }
+
+  /// The softmax along `axis`: e^x / Σ e^x, after subtracting the line's maximum so that no
+  /// exponential overflows (logits of ±1000 give exact 0s and 1s, never NaN).
+  public func softmax(alongAxis axis: Int = -1) throws -> Tensor {
+    try logSoftmax(alongAxis: axis).exp()
+  }
+
+  /// The logarithm of the softmax along `axis`: x − max − log Σ e^(x − max), finite for every
+  /// finite input.
+  public func logSoftmax(alongAxis axis: Int = -1) throws -> Tensor {
+    let layout = try layout(alongAxis: axis, operation: "logSoftmax")
+    return withUnsafeBufferPointer { source in
+      Tensor(validShape: shape) { target in
+        for outer in 0..<layout.outer {
+          for inner in 0..<layout.inner {
+            let start = outer * layout.length * layout.inner + inner
+            var largest = -Scalar.infinity
+            for index in 0..<layout.length {
+              largest = Swift.max(largest, source[start + index * layout.inner])
+            }
+            var total: Scalar = 0
+            for index in 0..<layout.length {
+              total += Scalar.exp(source[start + index * layout.inner] - largest)
+            }
+            let logTotal = largest + Scalar.log(total)
+            for index in 0..<layout.length {
+              let offset = start + index * layout.inner
+              target[offset] = source[offset] - logTotal
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A floating-point type that tensors can hold: `Float` or `Double`.
+///
+/// Besides the elementary functions, the protocol carries the compute kernels that the tensor
+/// operations route to. Each conforming type supplies concrete, fully specialized versions, so a
+/// product called from generic code still runs a specialized loop, and a faster kernel (SIMD,
+/// BLAS) can replace one without any change to the public API.
+public protocol TensorScalar: BinaryFloatingPoint, Sendable, LosslessStringConvertible
+where RawSignificand: FixedWidthInteger {
+  /// e raised to `x`.
+  static func exp(_ x: Self) -> Self
+  /// The natural logarithm of `x`.
+  static func log(_ x: Self) -> Self
+  /// The hyperbolic tangent of `x`.
+  static func tanh(_ x: Self) -> Self
+
+  /// The matrix product C = op(A)·op(B), or C += op(A)·op(B) when `accumulate` is true.
+  ///
+  /// All matrices are dense and row-major. op(A) is m×k: A is stored m×k, or k×m when
+  /// `transposeA` is true; op(B) is k×n: B is stored k×n, or n×k when `transposeB` is true.
+  /// C is m×n. For a given shape the summation order is fixed, so results never depend on
+  /// timing or thread count.
+  static func multiplyMatrices(
+    _ a: UnsafePointer<Self>, transposeA: Bool,
+    _ b: UnsafePointer<Self>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Self>,
+    m: Int, n: Int, k: Int, accumulate: Bool)
+}
+
+extension Float: TensorScalar {
+  /// e raised to `x`.
+  @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
+  /// The natural logarithm of `x`.
+  @inlinable public static func log(_ x: Float) -> Float { logf(x) }
+  /// The hyperbolic tangent of `x`.
+  @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
+
+  /// The matrix product C = op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:accumulate:)``.
+  public static func multiplyMatrices(
+    _ a: UnsafePointer<Float>, transposeA: Bool,
+    _ b: UnsafePointer<Float>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Float>,
+    m: Int, n: Int, k: Int, accumulate: Bool
+  ) {
+    referenceMatrixProduct(
+      a, transposeA: transposeA, b, transposeB: transposeB, into: c,
+      m: m, n: n, k: k, accumulate: accumulate)
+  }
+}
+
+extension Double: TensorScalar {
+  /// e raised to `x`.
+  @inlinable public static func exp(_ x: Double) -> Double { libm_exp(x) }
+  /// The natural logarithm of `x`.
+  @inlinable public static func log(_ x: Double) -> Double { libm_log(x) }
+  /// The hyperbolic tangent of `x`.
+  @inlinable public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
+
+  /// The matrix product C = op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:accumulate:)``.
+  public static func multiplyMatrices(
+    _ a: UnsafePointer<Double>, transposeA: Bool,
+    _ b: UnsafePointer<Double>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Double>,
+    m: Int, n: Int, k: Int, accumulate: Bool
+  ) {
+    referenceMatrixProduct(
+      a, transposeA: transposeA, b, transposeB: transposeB, into: c,
+      m: m, n: n, k: k, accumulate: accumulate)
+  }
+}
+
+// The C library's double-precision functions, under names that the static members above cannot
+// shadow.
+@usableFromInline func libm_exp(_ x: Double) -> Double { exp(x) }
+@usableFromInline func libm_log(_ x: Double) -> Double { log(x) }
+@usableFromInline func libm_tanh(_ x: Double) -> Double { tanh(x) }
+
+/// The portable matrix product: loops ordered so the innermost one runs over contiguous memory.
+@inline(__always)
+func referenceMatrixProduct<Scalar: TensorScalar>(
+  _ a: UnsafePointer<Scalar>, transposeA: Bool,
+  _ b: UnsafePointer<Scalar>, transposeB: Bool,
+  into c: UnsafeMutablePointer<Scalar>,
+  m: Int, n: Int, k: Int, accumulate: Bool
+) {
+  if !accumulate { c.update(repeating: 0, count: m * n) }
+  if transposeB {
+    // C[i, j] += Σp op(A)[i, p] · B[j, p]: a dot product over a contiguous row of B.
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum: Scalar = 0
+        let bRow = b + j * k
+        if transposeA {
+          for p in 0..<k { sum += a[p * m + i] * bRow[p] }
+        } else {
+          let aRow = a + i * k
+          for p in 0..<k { sum += aRow[p] * bRow[p] }
+        }
+        c[i * n + j] += sum
+      }
+    }
+  } else {
+    // C[i, :] += op(A)[i, p] · B[p, :]: a scaled row of B added to a row of C.
+    for i in 0..<m {
+      let cRow = c + i * n
+      for p in 0..<k {
+        let factor = transposeA ? a[p * m + i] : a[i * k + p]
+        let bRow = b + p * n
+        for j in 0..<n { cRow[j] += factor * bRow[j] }
+      }
+    }
+  }
+}

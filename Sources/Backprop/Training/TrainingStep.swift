@@ -1,0 +1,23 @@
+extension Layer {
+  /// One step of gradient descent on one batch: clear the gradients, run the model, compute the
+  /// loss, differentiate, update. Returns the loss before the update.
+  ///
+  /// The loss is checked before anything changes: a NaN or infinite loss throws
+  /// ``BackpropError/nonFiniteLoss(value:step:)`` and leaves the weights as they were, the last
+  /// good ones.
+  @discardableResult
+  public func trainingStep(
+    input: Tensor<Scalar>, target: Tensor<Scalar>, loss: some Loss,
+    optimizer: some Optimizer<Scalar>
+  ) throws -> Scalar {
+    optimizer.zeroGradients()
+    let lossValue = try loss(self(Variable(input)), target)
+    let scalar = lossValue.value.scalar ?? .nan
+    guard scalar.isFinite else {
+      throw BackpropError.nonFiniteLoss(value: Double(scalar), step: nil)
+    }
+    try lossValue.backward()
+    optimizer.step()
+    return scalar
+  }
+}

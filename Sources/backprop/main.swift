@@ -1,0 +1,3 @@
+import BackpropCLI
+
+BackpropCommand.main()
