@@ -23,18 +23,22 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "The number of epochs (steps for mazur); each demo has its own default.")
   var epochs: Int?
 
-  @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Override the learning rate.")
+  @Option(
+    name: [.customLong("learning-rate"), .customLong("lr")], help: "Override the learning rate.")
   var learningRate: Double?
 
   func validate() throws {
     if !list && name == nil {
-      throw ValidationError("Name a demo (\(Demo.Name.allCases.map(\.rawValue).joined(separator: ", "))) or pass --list.")
+      throw ValidationError(
+        "Name a demo (\(Demo.Name.allCases.map(\.rawValue).joined(separator: ", "))) or pass --list."
+      )
     }
     if let epochs, epochs < 1 {
       throw ValidationError("--epochs must be at least 1 (got \(epochs)).")
     }
     if let learningRate, !(learningRate.isFinite && learningRate >= 0) {
-      throw ValidationError("--learning-rate must be a finite number not below 0 (got \(learningRate)).")
+      throw ValidationError(
+        "--learning-rate must be a finite number not below 0 (got \(learningRate)).")
     }
   }
 

@@ -15,7 +15,8 @@ extension Variable {
   /// The elementwise difference, broadcasting as ``Tensor`` does.
   public static func - (lhs: Variable, rhs: Variable) throws -> Variable {
     let (lhsShape, rhsShape) = (lhs.shape, rhs.shape)
-    return record(try lhs.value - rhs.value, operation: "subtract", inputs: [lhs, rhs]) { gradient in
+    return record(try lhs.value - rhs.value, operation: "subtract", inputs: [lhs, rhs]) {
+      gradient in
       [
         lhs.requiresGradient ? gradient.sum(toShape: lhsShape) : nil,
         rhs.requiresGradient ? (-gradient).sum(toShape: rhsShape) : nil,

@@ -8,7 +8,8 @@ extension Variable {
   public func backward() throws {
     guard value.count == 1 else {
       throw BackpropError.notDifferentiable(
-        detail: "backward() needs a scalar, this variable has shape \(BackpropError.format(shape)); "
+        detail:
+          "backward() needs a scalar, this variable has shape \(BackpropError.format(shape)); "
           + "reduce it first (for example with sum() or mean()) or pass a seed")
     }
     try backward(seed: Tensor(shape: shape, repeating: 1))
@@ -43,7 +44,8 @@ extension Variable {
       let inputGradients = try pullback(gradient)
       for (input, inputGradient) in zip(node.inputs, inputGradients) {
         guard input.requiresGradient, let inputGradient else { continue }
-        assert(inputGradient.shape == input.shape, "\(node.operation) returned a wrong gradient shape")
+        assert(
+          inputGradient.shape == input.shape, "\(node.operation) returned a wrong gradient shape")
         let key = ObjectIdentifier(input)
         if var sum = pending.removeValue(forKey: key) {
           sum.addInPlace(inputGradient)

@@ -18,7 +18,8 @@ extension Variable {
         case (true, false, false): try gradient.matmul(b, transposingOther: true)
         case (true, false, true): try gradient.matmul(b)
         case (true, true, false): try b.matmul(gradient, transposingOther: true)
-        case (true, true, true): try b.matmul(gradient, transposingSelf: true, transposingOther: true)
+        case (true, true, true):
+          try b.matmul(gradient, transposingSelf: true, transposingOther: true)
         }
       let gradientB: Tensor<Scalar>? =
         switch (rhs.requiresGradient, transposeA, transposeB) {
@@ -26,7 +27,8 @@ extension Variable {
         case (true, false, false): try a.matmul(gradient, transposingSelf: true)
         case (true, false, true): try gradient.matmul(a, transposingSelf: true)
         case (true, true, false): try a.matmul(gradient)
-        case (true, true, true): try gradient.matmul(a, transposingSelf: true, transposingOther: true)
+        case (true, true, true):
+          try gradient.matmul(a, transposingSelf: true, transposingOther: true)
         }
       return [gradientA, gradientB]
     }

@@ -60,7 +60,9 @@ public final class Variable<Scalar: TensorScalar> {
     self.pullback = nil
   }
 
-  private init(value: Tensor<Scalar>, operation: String, inputs: [Variable], pullback: @escaping Pullback) {
+  private init(
+    value: Tensor<Scalar>, operation: String, inputs: [Variable], pullback: @escaping Pullback
+  ) {
     self.value = value
     self.requiresGradient = true
     self.name = ""

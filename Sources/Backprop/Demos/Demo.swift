@@ -189,8 +189,9 @@ struct DemoContext {
       report.lossHistory.append(DemoReport.LossRecord(epoch: epoch, loss: epochLoss))
       if epoch == 1 || epoch == epochs || epoch % interval == 0 {
         let width = String(epochs).count
-        print("\(label) \(String(repeating: " ", count: width - String(epoch).count))\(epoch)  "
-          + "loss \(Format.number(epochLoss))")
+        print(
+          "\(label) \(String(repeating: " ", count: width - String(epoch).count))\(epoch)  "
+            + "loss \(Format.number(epochLoss))")
       }
       try afterEpoch(epoch, &self)
     }

@@ -40,7 +40,8 @@ enum MazurDemo {
       context.print("weights after the first step:")
       for row in stride(from: 0, to: 8, by: 4) {
         context.print(
-          "  " + weights[row..<(row + 4)].map { "\($0.name) = \(Format.number($0.value))" }
+          "  "
+            + weights[row..<(row + 4)].map { "\($0.name) = \(Format.number($0.value))" }
             .joined(separator: "  "))
       }
       for weight in weights { context.record("\(weight.name) after the first step", weight.value) }

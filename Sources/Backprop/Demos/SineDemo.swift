@@ -93,7 +93,8 @@ enum SineBoundaryDemo {
     context.record("accuracy", accuracy)
     context.record("final loss", context.report.lossHistory.last?.loss ?? .nan)
 
-    context.print("\npredicted class of each grid point (y from 1 at the top to -1; x from -1 to 1):")
+    context.print(
+      "\npredicted class of each grid point (y from 1 at the top to -1; x from -1 to 1):")
     context.print("  o above the curve, . below, X wrong")
     for row in (0..<axis.count).reversed() {
       let line = (0..<axis.count).map { column -> String in

@@ -11,7 +11,10 @@ enum SoftmaxDemo {
     ("W1", [0.45, 0.64, 0.82, 0.48, 0.68, 0.87, 0.49, 0.68, 0.87, 0.49, 0.68, 0.87]),
     (
       "W2",
-      [-0.13, 0.2, -0.17, 0.11, -0.27, 0.38, -0.31, 0.21, -0.4, 0.48, -0.36, 0.27, -0.11, 0.18, -0.17, 0.1]
+      [
+        -0.13, 0.2, -0.17, 0.11, -0.27, 0.38, -0.31, 0.21, -0.4, 0.48, -0.36, 0.27, -0.11, 0.18,
+        -0.17, 0.1,
+      ]
     ),
     ("b1", [0.94, 0.97, 0.96, 0.95]),
     ("b2", [-0.33, 0.31, -0.15, 0.17]),
@@ -24,7 +27,9 @@ enum SoftmaxDemo {
       weights: [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], [0.2, 0.3, 0.1]],
       layout: .outputByInput, bias: [0.1, 0.2, 0.3, 0.1])
     let output = try Linear<Double>(
-      weights: [[0.5, 0.4, 0.3, 0.2], [0.1, 0.6, 0.7, 0.8], [0.9, 0.8, 0.7, 0.6], [0.5, 0.4, 0.3, 0.2]],
+      weights: [
+        [0.5, 0.4, 0.3, 0.2], [0.1, 0.6, 0.7, 0.8], [0.9, 0.8, 0.7, 0.6], [0.5, 0.4, 0.3, 0.2],
+      ],
       layout: .outputByInput, bias: [0.2, 0.3, 0.1, 0.2])
     // The model ends with logits; the loss applies the softmax in its stable form.
     let model = try Sequential<Double>(hidden, Tanh(), output)
@@ -34,14 +39,17 @@ enum SoftmaxDemo {
     let optimizer = try SGD(parameters: model.parameters, learningRate: learningRate)
 
     context.print("Softmax classifier with explicit weights (seed \(context.name.seedFile))")
-    context.print("two samples, one-hot targets, \(loss), learning rate \(learningRate), \(epochs) epochs")
+    context.print(
+      "two samples, one-hot targets, \(loss), learning rate \(learningRate), \(epochs) epochs")
     context.print("\(model)\n  followed by the softmax inside the loss\n")
 
     let report = try GradientCheck.check(model: model, loss: loss, input: inputs, target: targets)
     context.record("gradient check passed", report.passed ? 1 : 0)
     context.record("gradient check max relative error", report.maxRelativeError)
     context.print("First step, gradient check against central differences:\n\(report)\n")
-    try printGradients(of: model, hidden: hidden, output: output, context: &context, inputs: inputs, targets: targets, loss: loss)
+    try printGradients(
+      of: model, hidden: hidden, output: output, context: &context, inputs: inputs,
+      targets: targets, loss: loss)
 
     try context.train(
       model, inputs: inputs, targets: targets, loss: loss, optimizer: optimizer, epochs: epochs,

@@ -36,7 +36,8 @@ enum XORDemo {
       model, inputs: inputs, targets: targets, loss: loss, optimizer: optimizer, epochs: epochs,
       batching: .fullBatch)
     let predictions = try context.recordPredictions(model, inputs: inputs, targets: targets)
-    let correct = zip(predictions.scalars, targets.scalars).filter { ($0 > 0.5) == ($1 > 0.5) }.count
+    let correct = zip(predictions.scalars, targets.scalars).filter { ($0 > 0.5) == ($1 > 0.5) }
+      .count
     context.record("final loss", context.report.lossHistory.last?.loss ?? .nan)
     context.record("outputs on the right side of 0.5", Double(correct))
     context.print("")
@@ -111,12 +112,16 @@ enum XORNoBiasDemo {
         + "(output for (0, 0): \(Format.number(try withBias(inputs).scalars[0]))).")
   }
 
-  private static func makeModel(bias: Bool, generator: inout RandomGenerator) throws -> Sequential<Double> {
+  private static func makeModel(bias: Bool, generator: inout RandomGenerator) throws -> Sequential<
+    Double
+  > {
     let normal = Initializer.normal(mean: 0, standardDeviation: 1)
     return try Sequential<Double>(
-      Linear(inputSize: 2, outputSize: 4, bias: bias, weightInitializer: normal, generator: &generator),
+      Linear(
+        inputSize: 2, outputSize: 4, bias: bias, weightInitializer: normal, generator: &generator),
       Tanh(),
-      Linear(inputSize: 4, outputSize: 1, bias: bias, weightInitializer: normal, generator: &generator),
+      Linear(
+        inputSize: 4, outputSize: 1, bias: bias, weightInitializer: normal, generator: &generator),
       Sigmoid())
   }
 }

@@ -113,13 +113,16 @@ public enum GradientCheck {
     loss: () throws -> Variable<Double>
   ) throws -> Report {
     let savedGradients = parameters.map(\.parameter.gradient)
-    defer { for (entry, saved) in zip(parameters, savedGradients) { entry.parameter.gradient = saved } }
+    defer {
+      for (entry, saved) in zip(parameters, savedGradients) { entry.parameter.gradient = saved }
+    }
     for entry in parameters { entry.parameter.zeroGradient() }
 
     let output = try loss()
     guard output.value.count == 1 else {
       throw BackpropError.notDifferentiable(
-        detail: "the gradient check needs a scalar loss, got shape \(BackpropError.format(output.shape))")
+        detail:
+          "the gradient check needs a scalar loss, got shape \(BackpropError.format(output.shape))")
     }
     if output.requiresGradient { try output.backward() }
 

@@ -7,9 +7,13 @@ public struct Sigmoid<Scalar: TensorScalar>: Layer {
   /// Creates the layer.
   public init() {}
   /// Applies σ to every element.
-  public func callAsFunction(_ input: Variable<Scalar>) throws -> Variable<Scalar> { input.sigmoid() }
+  public func callAsFunction(_ input: Variable<Scalar>) throws -> Variable<Scalar> {
+    input.sigmoid()
+  }
   /// A sigmoid layer of another scalar type.
-  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> { Sigmoid<Other>() }
+  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> {
+    Sigmoid<Other>()
+  }
   /// `Sigmoid`.
   public var description: String { "Sigmoid" }
 }
@@ -21,7 +25,9 @@ public struct Tanh<Scalar: TensorScalar>: Layer {
   /// Applies tanh to every element.
   public func callAsFunction(_ input: Variable<Scalar>) throws -> Variable<Scalar> { input.tanh() }
   /// A tanh layer of another scalar type.
-  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> { Tanh<Other>() }
+  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> {
+    Tanh<Other>()
+  }
   /// `Tanh`.
   public var description: String { "Tanh" }
 }
@@ -33,7 +39,9 @@ public struct ReLU<Scalar: TensorScalar>: Layer {
   /// Applies max(0, x) to every element.
   public func callAsFunction(_ input: Variable<Scalar>) throws -> Variable<Scalar> { input.relu() }
   /// A ReLU layer of another scalar type.
-  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> { ReLU<Other>() }
+  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> {
+    ReLU<Other>()
+  }
   /// `ReLU`.
   public var description: String { "ReLU" }
 }
@@ -69,7 +77,9 @@ public struct Softmax<Scalar: TensorScalar>: Layer {
     try input.softmax(alongAxis: -1)
   }
   /// A softmax layer of another scalar type.
-  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> { Softmax<Other>() }
+  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> {
+    Softmax<Other>()
+  }
   /// `Softmax`.
   public var description: String { "Softmax" }
 }
@@ -81,7 +91,9 @@ public struct Identity<Scalar: TensorScalar>: Layer {
   /// Returns the input unchanged.
   public func callAsFunction(_ input: Variable<Scalar>) throws -> Variable<Scalar> { input }
   /// An identity layer of another scalar type.
-  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> { Identity<Other>() }
+  public func converted<Other: TensorScalar>(to type: Other.Type) -> any Layer<Other> {
+    Identity<Other>()
+  }
   /// `Identity`.
   public var description: String { "Identity" }
 }

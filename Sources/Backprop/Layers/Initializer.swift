@@ -49,7 +49,8 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
     case .normal(let mean, let standardDeviation):
       guard standardDeviation >= 0, standardDeviation.isFinite, mean.isFinite else {
         throw BackpropError.invalidArgument(
-          name: "normal initializer", detail: "mean \(mean), standard deviation \(standardDeviation)")
+          name: "normal initializer",
+          detail: "mean \(mean), standard deviation \(standardDeviation)")
       }
       draw = { $0.normal(mean: mean, standardDeviation: standardDeviation) }
     case .uniform(let low, let high):

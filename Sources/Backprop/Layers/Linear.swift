@@ -49,7 +49,8 @@ public final class Linear<Scalar: TensorScalar>: Layer {
   ) throws {
     guard inputSize > 0, outputSize > 0 else {
       throw BackpropError.invalidArgument(
-        name: "Linear sizes", detail: "inputSize \(inputSize) and outputSize \(outputSize) must be positive")
+        name: "Linear sizes",
+        detail: "inputSize \(inputSize) and outputSize \(outputSize) must be positive")
     }
     let weightValue: Tensor<Scalar> = try weightInitializer.makeTensor(
       shape: [inputSize, outputSize], fanIn: inputSize, fanOut: outputSize, generator: &generator)
@@ -102,7 +103,8 @@ public final class Linear<Scalar: TensorScalar>: Layer {
 
   /// The weights in the given layout, as rows.
   public func weightRows(layout: WeightLayout) -> [[Scalar]] {
-    let matrix = layout == .inputByOutput ? weight.value : (try? weight.value.transposed()) ?? weight.value
+    let matrix =
+      layout == .inputByOutput ? weight.value : (try? weight.value.transposed()) ?? weight.value
     let columns = matrix.shape[1]
     let scalars = matrix.scalars
     return (0..<matrix.shape[0]).map { Array(scalars[($0 * columns)..<(($0 + 1) * columns)]) }

@@ -23,7 +23,8 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
       if let expected = layer.inputSize, let previous, previous.size != expected {
         throw BackpropError.shapeMismatch(
           operation: "Sequential", shapes: [[previous.size], [expected]],
-          detail: "layer \(index) (\(layer)) expects \(expected) inputs, but layer \(previous.index) "
+          detail:
+            "layer \(index) (\(layer)) expects \(expected) inputs, but layer \(previous.index) "
             + "(\(layers[previous.index])) gives \(previous.size)")
       }
       if let size = layer.outputSize { previous = (index, size) }

@@ -26,7 +26,8 @@ public struct BinaryCrossEntropy: Loss {
     }
     if let bad = targets.scalars.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
       throw BackpropError.invalidArgument(
-        name: "target for \(self)", detail: "element \(bad) is \(targets.scalars[bad]), not in [0, 1]")
+        name: "target for \(self)",
+        detail: "element \(bad) is \(targets.scalars[bad]), not in [0, 1]")
     }
     let terms = Tensor.zipElements(probabilities, targets) { p, t in
       -(t * Swift.max(Scalar.log(p), -100) + (1 - t) * Swift.max(Scalar.log(1 - p), -100))

@@ -41,7 +41,9 @@ public struct SoftmaxCrossEntropy: Loss {
   }
 
   /// The class indices held in a tensor, checked to be whole numbers in range.
-  private func classIndices<Scalar: TensorScalar>(_ target: Tensor<Scalar>, classCount: Int) throws -> [Int] {
+  private func classIndices<Scalar: TensorScalar>(_ target: Tensor<Scalar>, classCount: Int) throws
+    -> [Int]
+  {
     try target.scalars.enumerated().map { row, value in
       guard value == value.rounded(), value >= 0, value < Scalar(classCount) else {
         throw BackpropError.invalidArgument(

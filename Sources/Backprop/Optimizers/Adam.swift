@@ -18,7 +18,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   /// The L2 penalty λ added to each gradient as λ·w.
   public let weightDecay: Double
   // β₁ᵗ and β₂ᵗ are kept as running products: exact to rounding and the same on every platform.
-  private var moments: [(first: Tensor<Scalar>, second: Tensor<Scalar>, beta1Power: Double, beta2Power: Double)?]
+  private var moments:
+    [(first: Tensor<Scalar>, second: Tensor<Scalar>, beta1Power: Double, beta2Power: Double)?]
 
   /// Creates the optimizer with PyTorch's defaults.
   ///
@@ -55,7 +56,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
       let zeros = gradient.map { _ in 0 }
       let previous = moments[index] ?? (zeros, zeros, 1, 1)
       let first = Tensor.zipElements(previous.first, gradient) { m, g in b1 * m + (1 - b1) * g }
-      let second = Tensor.zipElements(previous.second, gradient) { v, g in b2 * v + (1 - b2) * g * g }
+      let second = Tensor.zipElements(previous.second, gradient) { v, g in b2 * v + (1 - b2) * g * g
+      }
       let (beta1Power, beta2Power) = (previous.beta1Power * beta1, previous.beta2Power * beta2)
       moments[index] = (first, second, beta1Power, beta2Power)
       let firstCorrection = Scalar(1 - beta1Power)

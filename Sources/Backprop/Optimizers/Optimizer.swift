@@ -56,7 +56,8 @@ enum HyperParameter {
 
   static func nonNegative(_ value: Double, name: String) throws -> Double {
     guard value.isFinite, value >= 0 else {
-      throw BackpropError.invalidArgument(name: name, detail: "\(value) must be finite and not negative")
+      throw BackpropError.invalidArgument(
+        name: name, detail: "\(value) must be finite and not negative")
     }
     return value
   }

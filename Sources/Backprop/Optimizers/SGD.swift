@@ -33,7 +33,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     self.momentum = try HyperParameter.decayRate(momentum, name: "momentum")
     self.weightDecay = try HyperParameter.nonNegative(weightDecay, name: "weight decay")
     if nesterov && momentum == 0 {
-      throw BackpropError.invalidArgument(name: "Nesterov momentum", detail: "needs a momentum above 0")
+      throw BackpropError.invalidArgument(
+        name: "Nesterov momentum", detail: "needs a momentum above 0")
     }
     self.nesterov = nesterov
     self.parameters = parameters
@@ -55,9 +56,11 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
       var direction = gradient
       if momentum > 0 {
         let velocity =
-          velocities[index].map { Tensor.zipElements($0, gradient) { v, g in mu * v + g } } ?? gradient
+          velocities[index].map { Tensor.zipElements($0, gradient) { v, g in mu * v + g } }
+          ?? gradient
         velocities[index] = velocity
-        direction = nesterov ? Tensor.zipElements(gradient, velocity) { g, v in g + mu * v } : velocity
+        direction =
+          nesterov ? Tensor.zipElements(gradient, velocity) { g, v in g + mu * v } : velocity
       }
       direction.withUnsafeBufferPointer { step in
         parameter.value.withUnsafeMutableBufferPointer { weights in

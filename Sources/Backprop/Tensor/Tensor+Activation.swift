@@ -34,7 +34,7 @@ extension Tensor {
     try logSoftmax(alongAxis: axis).exp()
   }
 
-  /// The logarithm of the softmax along `axis`: x − max − log Σ e^(x − max), finite for every
+  /// The logarithm of the softmax along `axis`: (x − max) − log Σ e^(x − max), finite for every
   /// finite input.
   public func logSoftmax(alongAxis axis: Int = -1) throws -> Tensor {
     let layout = try layout(alongAxis: axis, operation: "logSoftmax")
@@ -51,10 +51,12 @@ extension Tensor {
             for index in 0..<layout.length {
               total += Scalar.exp(source[start + index * layout.inner] - largest)
             }
-            let logTotal = largest + Scalar.log(total)
+            // (x − max) first: it is exact for nearby values, whereas x − (max + log Σ) would
+            // lose the small log Σ against a large max.
+            let logTotal = Scalar.log(total)
             for index in 0..<layout.length {
               let offset = start + index * layout.inner
-              target[offset] = source[offset] - logTotal
+              target[offset] = (source[offset] - largest) - logTotal
             }
           }
         }

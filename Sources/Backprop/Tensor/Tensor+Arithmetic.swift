@@ -17,7 +17,9 @@ extension Tensor {
   /// Combines two tensors of the same shape element by element (no broadcasting); the caller
   /// guarantees the shapes match.
   @inlinable
-  static func zipElements(_ lhs: Tensor, _ rhs: Tensor, _ combine: (Scalar, Scalar) -> Scalar) -> Tensor {
+  static func zipElements(_ lhs: Tensor, _ rhs: Tensor, _ combine: (Scalar, Scalar) -> Scalar)
+    -> Tensor
+  {
     assert(lhs.shape == rhs.shape, "zipElements needs equal shapes")
     return lhs.withUnsafeBufferPointer { a in
       rhs.withUnsafeBufferPointer { b in
@@ -34,7 +36,9 @@ extension Tensor {
   ) throws -> Tensor {
     if lhs.shape == rhs.shape { return zipElements(lhs, rhs, combine) }
     let shape = try broadcastShape(lhs.shape, rhs.shape, operation: operation)
-    let strides = [broadcastStrides(of: lhs.shape, in: shape), broadcastStrides(of: rhs.shape, in: shape)]
+    let strides = [
+      broadcastStrides(of: lhs.shape, in: shape), broadcastStrides(of: rhs.shape, in: shape),
+    ]
     return lhs.withUnsafeBufferPointer { a in
       rhs.withUnsafeBufferPointer { b in
         Tensor(validShape: shape) { target in

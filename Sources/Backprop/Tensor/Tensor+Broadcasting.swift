@@ -44,7 +44,8 @@ extension Tensor {
   /// `runLength` elements along the last axis, and each operand's stride along that axis.
   @inline(__always)
   static func forEachRun(
-    shape: [Int], strides: [[Int]], _ body: (_ offsets: [Int], _ length: Int, _ steps: [Int]) -> Void
+    shape: [Int], strides: [[Int]],
+    _ body: (_ offsets: [Int], _ length: Int, _ steps: [Int]) -> Void
   ) {
     let count = shape.reduce(1, *)
     guard count > 0 else { return }
@@ -105,7 +106,8 @@ extension Tensor {
     let common = try Self.broadcastShape(shape, target, operation: "broadcast")
     guard common == target else {
       throw BackpropError.shapeMismatch(
-        operation: "broadcast", shapes: [shape, target], detail: "the first cannot stretch to the second")
+        operation: "broadcast", shapes: [shape, target],
+        detail: "the first cannot stretch to the second")
     }
     let strides = [Self.broadcastStrides(of: shape, in: target)]
     return withUnsafeBufferPointer { source in

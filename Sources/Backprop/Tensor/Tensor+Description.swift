@@ -13,9 +13,11 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         position += shape[axis]
         return "[" + row.joined(separator: ", ") + "]"
       }
-      let separator = "," + String(repeating: "\n", count: rank - 1 - axis)
+      let separator =
+        "," + String(repeating: "\n", count: rank - 1 - axis)
         + String(repeating: " ", count: axis + 1)
-      return "[" + (0..<shape[axis]).map { _ in render(axis + 1) }.joined(separator: separator) + "]"
+      return "[" + (0..<shape[axis]).map { _ in render(axis + 1) }.joined(separator: separator)
+        + "]"
     }
     return render(0)
   }

@@ -11,27 +11,28 @@ extension Tensor {
     _ other: Tensor, transposingSelf transposeA: Bool = false,
     transposingOther transposeB: Bool = false
   ) throws -> Tensor {
-    let operation = "matmul" + (transposeA ? " (left transposed)" : "")
+    let operation =
+      "matmul" + (transposeA ? " (left transposed)" : "")
       + (transposeB ? " (right transposed)" : "")
     guard rank == 2, other.rank == 2 else {
       throw BackpropError.shapeMismatch(
-        operation: operation, shapes: [shape, other.shape], detail: "both operands must be matrices")
+        operation: operation, shapes: [shape, other.shape], detail: "both operands must be matrices"
+      )
     }
     let (m, k) = transposeA ? (shape[1], shape[0]) : (shape[0], shape[1])
-    let (otherK, n) = transposeB ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+    let (otherK, n) =
+      transposeB ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
     guard k == otherK else {
       throw BackpropError.shapeMismatch(
         operation: operation, shapes: [shape, other.shape],
         detail: "the inner dimensions \(k) and \(otherK) differ")
     }
-    return withUnsafeBufferPointer { a in
-      other.withUnsafeBufferPointer { b in
-        Tensor(validShape: [m, n]) { c in
-          Scalar.multiplyMatrices(
-            a.baseAddress!, transposeA: transposeA, b.baseAddress!, transposeB: transposeB,
-            into: c.baseAddress!, m: m, n: n, k: k, accumulate: false)
-        }
-      }
+    let result = TensorStorage<Scalar>(uninitializedCount: m * n)
+    withExtendedLifetime((self, other)) {
+      Scalar.multiplyMatrices(
+        storage.base, transposeA: transposeA, other.storage.base, transposeB: transposeB,
+        into: result.base, m: m, n: n, k: k, accumulate: false)
     }
+    return Tensor(shape: [m, n], storage: result)
   }
 }

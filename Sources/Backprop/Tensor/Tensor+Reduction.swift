@@ -36,12 +36,12 @@ extension Tensor {
     _ layout: AxisLayout, keepingDimension: Bool,
     _ body: (UnsafePointer<Scalar>, _ stride: Int, _ length: Int) -> Scalar
   ) -> Tensor {
-    withUnsafeBufferPointer { source in
+    withExtendedLifetime(self) {
       Tensor(validShape: layout.reducedShape(of: shape, keepingDimension: keepingDimension)) {
         target in
         for outer in 0..<layout.outer {
           for inner in 0..<layout.inner {
-            let start = source.baseAddress! + outer * layout.length * layout.inner + inner
+            let start = UnsafePointer(storage.base) + outer * layout.length * layout.inner + inner
             target[outer * layout.inner + inner] = body(start, layout.inner, layout.length)
           }
         }

@@ -143,7 +143,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
   public func element(at index: [Int]) throws -> Scalar {
     guard index.count == rank else {
       throw BackpropError.invalidArgument(
-        name: "index \(index)", detail: "a tensor of shape \(BackpropError.format(shape)) needs "
+        name: "index \(index)",
+        detail: "a tensor of shape \(BackpropError.format(shape)) needs "
           + "\(rank) components")
     }
     var offset = 0
@@ -224,7 +225,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
   ///   `0..<classCount`.
   public static func oneHot(classIndices: [Int], classCount: Int) throws -> Tensor {
     guard classCount > 0 else {
-      throw BackpropError.invalidArgument(name: "class count", detail: "\(classCount) is not positive")
+      throw BackpropError.invalidArgument(
+        name: "class count", detail: "\(classCount) is not positive")
     }
     var result = try Tensor(zeros: [classIndices.count, classCount])
     try result.withUnsafeMutableBufferPointer { buffer in
@@ -264,6 +266,8 @@ extension Tensor: Equatable {
   public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
     lhs.shape == rhs.shape
       && (lhs.storage === rhs.storage
-        || lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) } })
+        || lhs.withUnsafeBufferPointer { a in
+          rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) }
+        })
   }
 }

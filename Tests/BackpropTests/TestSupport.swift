@@ -1,0 +1,36 @@
+import Backprop
+import Testing
+
+/// Expects `body` to throw a ``BackpropError`` whose message contains every one of `fragments`.
+func expectError(
+  containing fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
+  _ body: () throws -> Void
+) {
+  do {
+    try body()
+    Issue.record("expected an error containing \(fragments)", sourceLocation: sourceLocation)
+  } catch let error as BackpropError {
+    for fragment in fragments {
+      #expect(
+        error.description.contains(fragment), "\(error.description) lacks \(fragment)",
+        sourceLocation: sourceLocation)
+    }
+  } catch {
+    Issue.record("expected a BackpropError, got \(error)", sourceLocation: sourceLocation)
+  }
+}
+
+/// Whether two arrays agree elementwise within `tolerance · max(1, |a|, |b|)`.
+func approximatelyEqual<S: BinaryFloatingPoint>(_ a: [S], _ b: [S], tolerance: S) -> Bool {
+  a.count == b.count
+    && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($0), abs($1)) }
+}
+
+/// A tensor of seeded values uniform in [low, high).
+func randomTensor<S: TensorScalar>(
+  _ shape: [Int], _ generator: inout RandomGenerator, low: Double = -1, high: Double = 1
+) throws -> Tensor<S> {
+  try Tensor(
+    shape: shape,
+    scalars: (0..<shape.reduce(1, *)).map { _ in S(generator.uniform(low: low, high: high)) })
+}
