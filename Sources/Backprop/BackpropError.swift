@@ -13,8 +13,8 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, LocalizedE
   /// An argument (a hyper-parameter, an axis, a value list) is out of range.
   case invalidArgument(name: String, detail: String)
   /// The loss became NaN or infinite; training stopped before the update, so the weights are the
-  /// last good ones. `step` counts from 1 where the caller knows it.
-  case nonFiniteLoss(value: Double, step: Int?)
+  /// last good ones. `epoch` counts from 1 where the caller knows it.
+  case nonFiniteLoss(value: Double, epoch: Int?)
   /// Differentiation was asked for something it cannot do (such as `backward()` from a tensor
   /// with more than one element).
   case notDifferentiable(detail: String)
@@ -29,8 +29,8 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, LocalizedE
       return "invalid shape \(Self.format(shape)): \(detail)"
     case .invalidArgument(let name, let detail):
       return "invalid \(name): \(detail)"
-    case .nonFiniteLoss(let value, let step):
-      let place = step.map { " at step \($0)" } ?? ""
+    case .nonFiniteLoss(let value, let epoch):
+      let place = epoch.map { " in epoch \($0)" } ?? ""
       return "the loss became \(value)\(place); training stopped before the update, so the "
         + "weights are the last good ones (lower the learning rate, or scale the inputs)"
     case .notDifferentiable(let detail):

@@ -69,7 +69,7 @@ public enum Demo {
   /// Runs a demo, sending each line of its output to `print`.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for epochs below 1 or a bad
-  ///   learning rate, ``BackpropError/nonFiniteLoss(value:step:)`` when training diverges.
+  ///   learning rate, ``BackpropError/nonFiniteLoss(value:epoch:)`` when training diverges.
   public static func run(
     _ name: Name, options: Options = Options(), print: @escaping (String) -> Void = { _ in }
   ) throws -> DemoReport {
@@ -184,7 +184,7 @@ struct DemoContext {
           epochLoss /= Double(sampleCount)
         }
       } catch BackpropError.nonFiniteLoss(let value, _) {
-        throw BackpropError.nonFiniteLoss(value: value, step: epoch)
+        throw BackpropError.nonFiniteLoss(value: value, epoch: epoch)
       }
       report.lossHistory.append(DemoReport.LossRecord(epoch: epoch, loss: epochLoss))
       if epoch == 1 || epoch == epochs || epoch % interval == 0 {

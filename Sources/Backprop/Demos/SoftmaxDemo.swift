@@ -1,3 +1,5 @@
+import Foundation
+
 /// Seed 002: 3 inputs, 4 tanh hidden units, 4 softmax outputs, cross-entropy averaged over a batch
 /// of two samples, with the notebook's explicit weights (written output × input) and biases,
 /// learning rate 0.03, 100 epochs.
@@ -82,15 +84,13 @@ enum SoftmaxDemo {
       ("b2", output.bias?.gradient?.scalars ?? []),
     ]
     context.print("first-step gradients (output × input, as the notebook writes its weights):")
-    var rows: [[String]] = []
     for ((name, values), (_, printed)) in zip(ours, notebookGradients) {
       let agrees = zip(values, printed).allSatisfy { abs($0 - $1) <= 0.005 + 1e-12 }
       context.record("notebook \(name) gradient agrees", agrees ? 1 : 0)
-      rows.append([
-        name, Format.vector(values.map { ($0 * 100).rounded() / 100 }),
-        agrees ? "agrees" : "differs: the notebook printed " + Format.vector(printed),
-      ])
+      let rounded = values.map { String(format: "%.2f", $0 + 0) }.joined(separator: ", ")
+      context.print("  \(name)  correct   [\(rounded)]")
+      context.print("      notebook  \(Format.vector(printed))  \(agrees ? "agrees" : "differs")")
     }
-    context.print(Format.table(headers: ["", "correct (rounded)", "notebook"], rows: rows) + "\n")
+    context.print("")
   }
 }

@@ -32,7 +32,7 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
     shape: [Int], fanIn: Int, fanOut: Int, generator: inout RandomGenerator
   ) throws -> Tensor<Scalar> {
     let count = try Tensor<Scalar>.elementCount(of: shape)
-    var draw: (inout RandomGenerator) -> Double
+    let draw: (inout RandomGenerator) -> Double
     switch self {
     case .zeros:
       return try Tensor(zeros: shape)

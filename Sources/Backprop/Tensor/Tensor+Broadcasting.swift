@@ -81,7 +81,7 @@ extension Tensor {
       Self.broadcastStrides(of: target, in: shape),
       Self.broadcastStrides(of: shape, in: shape),
     ]
-    var result = Tensor(validShape: target) { $0.initialize(repeating: 0) }
+    let result = Tensor(validShape: target) { $0.initialize(repeating: 0) }
     let resultBase = result.storage.base
     withUnsafeBufferPointer { source in
       Self.forEachRun(shape: shape, strides: strides) { offsets, length, steps in
@@ -94,7 +94,6 @@ extension Tensor {
         }
       }
     }
-    result = Tensor(shape: target, storage: result.storage)
     return result
   }
 }

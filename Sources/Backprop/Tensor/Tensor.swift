@@ -1,5 +1,8 @@
 import Foundation
 
+/// The largest number of bytes one tensor may take: the machine's physical memory, read once.
+let physicalMemoryBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+
 /// An n-dimensional array of scalars in row-major order, with value semantics.
 ///
 /// A tensor is a shape and a buffer of `shape.reduce(1, *)` scalars; the last dimension varies
@@ -17,9 +20,6 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
   /// The size of each dimension; `[]` for a scalar (rank-0) tensor.
   public let shape: [Int]
   @usableFromInline var storage: TensorStorage<Scalar>
-
-  /// The largest number of bytes one tensor may take: the machine's physical memory.
-  static var byteLimit: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
 
   // MARK: Creating tensors
 
@@ -108,10 +108,12 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         throw BackpropError.invalidShape(shape: shape, detail: "dimension \(dimension) is negative")
       }
       let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-      guard !overflow, product <= byteLimit / MemoryLayout<Scalar>.stride else {
+      guard !overflow, product <= physicalMemoryBytes / MemoryLayout<Scalar>.stride else {
         throw BackpropError.invalidShape(
           shape: shape,
-          detail: "the tensor would need more than the machine's \(byteLimit >> 20) MiB of memory")
+          detail:
+            "the tensor would need more than the machine's \(physicalMemoryBytes >> 20) MiB of memory"
+        )
       }
       count = product
     }

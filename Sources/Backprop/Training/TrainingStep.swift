@@ -3,7 +3,7 @@ extension Layer {
   /// loss, differentiate, update. Returns the loss before the update.
   ///
   /// The loss is checked before anything changes: a NaN or infinite loss throws
-  /// ``BackpropError/nonFiniteLoss(value:step:)`` and leaves the weights as they were, the last
+  /// ``BackpropError/nonFiniteLoss(value:epoch:)`` and leaves the weights as they were, the last
   /// good ones.
   @discardableResult
   public func trainingStep(
@@ -14,7 +14,7 @@ extension Layer {
     let lossValue = try loss(self(Variable(input)), target)
     let scalar = lossValue.value.scalar ?? .nan
     guard scalar.isFinite else {
-      throw BackpropError.nonFiniteLoss(value: Double(scalar), step: nil)
+      throw BackpropError.nonFiniteLoss(value: Double(scalar), epoch: nil)
     }
     try lossValue.backward()
     optimizer.step()
