@@ -2,7 +2,7 @@ import Backprop
 import Testing
 
 /// Reference values computed with JAX (float64, `jax.value_and_grad`) for a 3-4-2 tanh network
-/// with fixed weights on two samples; the script is in the closing note of the first release.
+/// with fixed weights on two samples, by `Tests/References/make_references.py`.
 enum JAXReference {
   static let inputs: [[Double]] = [[0.2, -0.4, 0.9], [-0.7, 0.1, 0.3]]
   static let weight1: [[Double]] = [

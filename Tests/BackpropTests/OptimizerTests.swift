@@ -4,7 +4,7 @@ import Testing
 @Suite("Optimizers")
 struct OptimizerTests {
   /// Five steps on f(w) = Σ s·(w − c)², compared with optax (float64), whose SGD, momentum,
-  /// Nesterov and Adam updates are PyTorch's.
+  /// Nesterov and Adam updates are PyTorch's (`Tests/References/make_references.py`).
   static func fiveSteps(_ makeOptimizer: ([Variable<Double>]) throws -> any Optimizer<Double>)
     throws -> [Double]
   {
