@@ -5,7 +5,7 @@ import Testing
 @Suite("RandomGenerator")
 struct RandomTests {
   /// Reference values from an independent Python transcription of the xoshiro256** and
-  /// SplitMix64 reference code.
+  /// SplitMix64 reference code (`Tests/References/xoshiro_reference.py`).
   @Test func matchesTheReferenceAlgorithm() {
     var generator = RandomGenerator(seed: 42)
     #expect(
