@@ -20,10 +20,10 @@ func expectError(
   }
 }
 
-/// Whether two arrays agree elementwise within `tolerance · max(1, |a|, |b|)`.
-func approximatelyEqual<S: BinaryFloatingPoint>(_ a: [S], _ b: [S], tolerance: S) -> Bool {
-  a.count == b.count
-    && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($0), abs($1)) }
+/// Whether two arrays agree elementwise within `tolerance · max(1, |a|, |b|)`, as
+/// ``Tensor/isApproximatelyEqual(to:tolerance:)`` decides.
+func approximatelyEqual<S: TensorScalar>(_ a: [S], _ b: [S], tolerance: S) -> Bool {
+  Tensor(a).isApproximatelyEqual(to: Tensor(b), tolerance: tolerance)
 }
 
 /// A tensor of seeded values uniform in [low, high).

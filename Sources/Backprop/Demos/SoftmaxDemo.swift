@@ -8,18 +8,19 @@ import Foundation
 /// sums where the loss takes a mean). The demo computes the first step's gradients automatically,
 /// checks them against central differences, and sets them beside the ones the notebook printed.
 enum SoftmaxDemo {
-  /// What the notebook printed for its first epoch, rounded to two decimals, in its own layout.
-  static let notebookGradients: [(name: String, values: [Double])] = [
-    ("W1", [0.45, 0.64, 0.82, 0.48, 0.68, 0.87, 0.49, 0.68, 0.87, 0.49, 0.68, 0.87]),
+  /// What the notebook printed for its first epoch, rounded to two decimals, in its own layout,
+  /// with the name of the same parameter in the model.
+  static let notebookGradients: [(name: String, parameter: String, values: [Double])] = [
+    ("W1", "0.weight", [0.45, 0.64, 0.82, 0.48, 0.68, 0.87, 0.49, 0.68, 0.87, 0.49, 0.68, 0.87]),
     (
-      "W2",
+      "W2", "2.weight",
       [
         -0.13, 0.2, -0.17, 0.11, -0.27, 0.38, -0.31, 0.21, -0.4, 0.48, -0.36, 0.27, -0.11, 0.18,
         -0.17, 0.1,
       ]
     ),
-    ("b1", [0.94, 0.97, 0.96, 0.95]),
-    ("b2", [-0.33, 0.31, -0.15, 0.17]),
+    ("b1", "0.bias", [0.94, 0.97, 0.96, 0.95]),
+    ("b2", "2.bias", [-0.33, 0.31, -0.15, 0.17]),
   ]
 
   static func run(_ context: inout DemoContext) throws {
@@ -49,9 +50,7 @@ enum SoftmaxDemo {
     context.record("gradient check passed", report.passed ? 1 : 0)
     context.record("gradient check max relative error", report.maxRelativeError)
     context.print("First step, gradient check against central differences:\n\(report)\n")
-    try printGradients(
-      of: model, hidden: hidden, output: output, context: &context, inputs: inputs,
-      targets: targets, loss: loss)
+    try printGradients(from: report, context: &context)
 
     try context.train(
       model, inputs: inputs, targets: targets, loss: loss, optimizer: optimizer, epochs: epochs,
@@ -66,25 +65,20 @@ enum SoftmaxDemo {
     context.printPredictionTable()
   }
 
-  /// Prints the first step's gradients in the notebook's layout next to what it printed.
+  /// Prints the first step's gradients (the automatic ones the check compared) in the notebook's
+  /// layout, next to what the notebook printed.
   private static func printGradients(
-    of model: Sequential<Double>, hidden: Linear<Double>, output: Linear<Double>,
-    context: inout DemoContext, inputs: Tensor<Double>, targets: Tensor<Double>, loss: some Loss
+    from report: GradientCheck.Report, context: inout DemoContext
   ) throws {
-    model.zeroGradients()
-    try loss(model(Variable(inputs)), targets).backward()
-    defer { model.zeroGradients() }
-    func outputByInput(_ gradient: Tensor<Double>?) throws -> [Double] {
-      try gradient?.transposed().scalars ?? []
-    }
-    let ours: [(String, [Double])] = [
-      ("W1", try outputByInput(hidden.weight.gradient)),
-      ("W2", try outputByInput(output.weight.gradient)),
-      ("b1", hidden.bias?.gradient?.scalars ?? []),
-      ("b2", output.bias?.gradient?.scalars ?? []),
-    ]
+    let automatic = Dictionary(uniqueKeysWithValues: report.results.map { ($0.name, $0) })
     context.print("first-step gradients (output × input, as the notebook writes its weights):")
-    for ((name, values), (_, printed)) in zip(ours, notebookGradients) {
+    for (name, parameter, printed) in notebookGradients {
+      guard let result = automatic[parameter] else { continue }
+      // Weights are stored input × output; the notebook writes them output × input.
+      let values =
+        result.shape.count == 2
+        ? try Tensor(shape: result.shape, scalars: result.automatic).transposed().scalars
+        : result.automatic
       let agrees = zip(values, printed).allSatisfy { abs($0 - $1) <= 0.005 + 1e-12 }
       context.record("notebook \(name) gradient agrees", agrees ? 1 : 0)
       let rounded = values.map { String(format: "%.2f", $0 + 0) }.joined(separator: ", ")

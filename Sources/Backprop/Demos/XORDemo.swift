@@ -112,9 +112,9 @@ enum XORNoBiasDemo {
         + "(output for (0, 0): \(Format.number(try withBias(inputs).scalars[0]))).")
   }
 
-  private static func makeModel(bias: Bool, generator: inout RandomGenerator) throws -> Sequential<
-    Double
-  > {
+  private static func makeModel(
+    bias: Bool, generator: inout RandomGenerator
+  ) throws -> Sequential<Double> {
     let normal = Initializer.normal(mean: 0, standardDeviation: 1)
     return try Sequential<Double>(
       Linear(

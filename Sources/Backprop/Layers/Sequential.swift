@@ -42,18 +42,6 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     try layers.reduce(input) { value, layer in try layer(value) }
   }
 
-  /// Every layer's output for `input`, in order, recorded for differentiation; the last one is the
-  /// model's output. This is where traces of the forward pass start.
-  public func activations(_ input: Variable<Scalar>) throws -> [Variable<Scalar>] {
-    var outputs: [Variable<Scalar>] = []
-    var value = input
-    for layer in layers {
-      value = try layer(value)
-      outputs.append(value)
-    }
-    return outputs
-  }
-
   /// Each layer's parameters, prefixed with the layer's position.
   public var namedParameters: [(name: String, parameter: Variable<Scalar>)] {
     layers.enumerated().flatMap { index, layer in

@@ -53,8 +53,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
       guard let gradient = parameter.trainableGradient(weightDecay: Scalar(weightDecay)) else {
         continue
       }
-      let zeros = gradient.map { _ in 0 }
-      let previous = moments[index] ?? (zeros, zeros, 1, 1)
+      let previous = moments[index] ?? (gradient.map { _ in 0 }, gradient.map { _ in 0 }, 1, 1)
       let first = Tensor.zipElements(previous.first, gradient) { m, g in b1 * m + (1 - b1) * g }
       let second = Tensor.zipElements(previous.second, gradient) { v, g in b2 * v + (1 - b2) * g * g
       }
