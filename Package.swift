@@ -8,15 +8,25 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .library(name: "Backprop", targets: ["Backprop"]),
+    .library(name: "BackpropCSV", targets: ["BackpropCSV"]),
     .executable(name: "backprop", targets: ["backprop"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // MARK: - Core library (no dependencies beyond the toolchain)
 
     .target(name: "Backprop"),
+
+    // MARK: - CSV files (the core stays free of dependencies; CSV parsing is CSV.swift's)
+
+    .target(
+      name: "BackpropCSV",
+      dependencies: ["Backprop", .product(name: "CSV", package: "CSV.swift")]
+    ),
 
     // MARK: - Command-line tool
 
@@ -24,7 +34,9 @@ let package = Package(
       name: "BackpropCLI",
       dependencies: [
         "Backprop",
+        "BackpropCSV",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Yams", package: "Yams"),
       ]
     ),
     .executableTarget(name: "backprop", dependencies: ["BackpropCLI"]),
@@ -36,6 +48,7 @@ let package = Package(
     // MARK: - Tests
 
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
+    .testTarget(name: "BackpropCSVTests", dependencies: ["BackpropCSV"]),
     .testTarget(name: "BackpropCLITests", dependencies: ["BackpropCLI", "backprop"]),
   ]
 )

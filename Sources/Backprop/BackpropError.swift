@@ -18,6 +18,12 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, LocalizedE
   /// Differentiation was asked for something it cannot do (such as `backward()` from a tensor
   /// with more than one element).
   case notDifferentiable(detail: String)
+  /// A file or data source cannot be read as what it claims to be. `source` names the file,
+  /// `location` the line, column or byte offset where the problem is (when there is one), and
+  /// `detail` the problem.
+  case malformedData(source: String, location: String?, detail: String)
+  /// A file cannot be read or written; `detail` gives the system's reason.
+  case fileError(path: String, detail: String)
 
   /// A sentence that names the problem and the values involved.
   public var description: String {
@@ -35,6 +41,10 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, LocalizedE
         + "weights are the last good ones (lower the learning rate, or scale the inputs)"
     case .notDifferentiable(let detail):
       return "cannot differentiate: \(detail)"
+    case .fileError(let path, let detail):
+      return "\(path): \(detail)"
+    case .malformedData(let source, let location, let detail):
+      return "\(source)\(location.map { ", \($0)" } ?? ""): \(detail)"
     }
   }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backprop
 
 /// The `backprop` command: neural networks trained by backpropagation, every number visible.
 public struct BackpropCommand: ParsableCommand {
@@ -6,8 +7,11 @@ public struct BackpropCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "backprop",
     abstract: "Train neural networks by backpropagation and see every number of it.",
-    version: "0.1.0",
-    subcommands: [DemoCommand.self]
+    version: backpropVersion,
+    subcommands: [
+      DemoCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
+      InfoCommand.self,
+    ]
   )
 
   /// Creates the command (used by the argument parser).

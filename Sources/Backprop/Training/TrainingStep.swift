@@ -10,14 +10,23 @@ extension Layer {
     input: Tensor<Scalar>, target: Tensor<Scalar>, loss: some Loss,
     optimizer: some Optimizer<Scalar>
   ) throws -> Scalar {
+    try step(input: input, target: target, loss: loss, optimizer: optimizer).loss
+  }
+
+  /// ``trainingStep(input:target:loss:optimizer:)`` that also returns the model's output.
+  func step(
+    input: Tensor<Scalar>, target: Tensor<Scalar>, loss: some Loss,
+    optimizer: some Optimizer<Scalar>
+  ) throws -> (loss: Scalar, output: Tensor<Scalar>) {
     optimizer.zeroGradients()
-    let lossValue = try loss(self(Variable(input)), target)
+    let output = try self(Variable(input))
+    let lossValue = try loss(output, target)
     let scalar = lossValue.value.scalar ?? .nan
     guard scalar.isFinite else {
       throw BackpropError.nonFiniteLoss(value: Double(scalar), epoch: nil)
     }
     try lossValue.backward()
     optimizer.step()
-    return scalar
+    return (scalar, output.value)
   }
 }

@@ -1,0 +1,259 @@
+import Foundation
+
+/// What a data set's targets are: values to regress, or classes to tell apart.
+public enum TargetKind: Sendable, Equatable, Codable {
+  /// Real-valued targets, one column each, named by `columns`.
+  case regression(columns: [String])
+  /// One class per sample, from the column `column`; targets are one-hot rows over `classNames`.
+  case classification(column: String, classNames: [String])
+
+  /// The class names of a classification target; `nil` for regression.
+  public var classNames: [String]? {
+    if case .classification(_, let names) = self { return names }
+    return nil
+  }
+
+  /// The names of the target columns in the source data.
+  public var columnNames: [String] {
+    switch self {
+    case .regression(let columns): columns
+    case .classification(let column, _): [column]
+    }
+  }
+
+  /// The number of target values per sample: the number of classes, or of regression columns.
+  public var width: Int {
+    switch self {
+    case .regression(let columns): columns.count
+    case .classification(_, let names): names.count
+    }
+  }
+}
+
+/// Samples with their features and targets: the input to ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)``.
+///
+/// Features are a `[count, featureCount]` tensor. Targets are a `[count, targetKind.width]` tensor:
+/// one-hot rows for classification, values for regression. Every feature and target is finite;
+/// the initializer checks it, so that a NaN in the data is reported where it is rather than as a
+/// NaN loss later.
+///
+/// ```swift
+/// let data = try ToyData.twoMoons(count: 200, noise: 0.1, seed: 1)
+/// let parts = try data.split(validationFraction: 0.2, seed: 1)
+/// ```
+public struct DataSet<Scalar: TensorScalar>: Sendable {
+  /// The features, one row per sample.
+  public let features: Tensor<Scalar>
+  /// The targets, one row per sample: one-hot for classification, values for regression.
+  public let targets: Tensor<Scalar>
+  /// The name of each feature column.
+  public let featureNames: [String]
+  /// Whether the targets are classes or values, with their names.
+  public let targetKind: TargetKind
+
+  /// Creates a data set, checking that the shapes agree and every value is finite.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the features and
+  ///   targets are not matrices with one row per sample, or the names do not match the columns;
+  ///   ``BackpropError/invalidArgument(name:detail:)`` naming the first non-finite value, or a
+  ///   classification target row that is not one-hot.
+  public init(
+    features: Tensor<Scalar>, targets: Tensor<Scalar>, featureNames: [String]? = nil,
+    targetKind: TargetKind? = nil
+  ) throws {
+    guard features.rank == 2, targets.rank == 2, features.shape[0] == targets.shape[0] else {
+      throw BackpropError.shapeMismatch(
+        operation: "DataSet", shapes: [features.shape, targets.shape],
+        detail: "features and targets must be matrices with one row per sample")
+    }
+    let names = featureNames ?? (0..<features.shape[1]).map { "x\($0)" }
+    let kind = targetKind ?? .regression(columns: (0..<targets.shape[1]).map { "y\($0)" })
+    guard names.count == features.shape[1], kind.width == targets.shape[1] else {
+      throw BackpropError.shapeMismatch(
+        operation: "DataSet", shapes: [features.shape, targets.shape],
+        detail:
+          "\(names.count) feature names and \(kind.width) target columns do not match the data")
+    }
+    try Self.requireFinite(features, what: "feature", names: names)
+    try Self.requireFinite(targets, what: "target", names: kind.columnNames)
+    if kind.classNames != nil {
+      try targets.withUnsafeBufferPointer { buffer in
+        let width = kind.width
+        for row in 0..<targets.shape[0] {
+          let slice = buffer[(row * width)..<((row + 1) * width)]
+          guard slice.allSatisfy({ $0 == 0 || $0 == 1 }), slice.reduce(0, +) == 1 else {
+            throw BackpropError.invalidArgument(
+              name: "classification target of sample \(row)",
+              detail: "\(Array(slice)) is not a one-hot row")
+          }
+        }
+      }
+    }
+    self.features = features
+    self.targets = targets
+    self.featureNames = names
+    self.targetKind = kind
+  }
+
+  /// Creates a classification data set from class indices into `classNames`.
+  ///
+  /// - Throws: as ``init(features:targets:featureNames:targetKind:)``, and
+  ///   ``BackpropError/invalidArgument(name:detail:)`` for a label outside `classNames`.
+  public init(
+    features: Tensor<Scalar>, labels: [Int], classNames: [String], featureNames: [String]? = nil,
+    targetColumn: String = "label"
+  ) throws {
+    try self.init(
+      features: features,
+      targets: Tensor.oneHot(classIndices: labels, classCount: classNames.count),
+      featureNames: featureNames,
+      targetKind: .classification(column: targetColumn, classNames: classNames))
+  }
+
+  private init(validFeatures: Tensor<Scalar>, targets: Tensor<Scalar>, like other: DataSet) {
+    self.features = validFeatures
+    self.targets = targets
+    self.featureNames = other.featureNames
+    self.targetKind = other.targetKind
+  }
+
+  private static func requireFinite(_ tensor: Tensor<Scalar>, what: String, names: [String]) throws
+  {
+    try tensor.withUnsafeBufferPointer { buffer in
+      guard let index = buffer.firstIndex(where: { !$0.isFinite }) else { return }
+      let columns = tensor.shape[1]
+      throw BackpropError.invalidArgument(
+        name: "\(what) '\(names[index % columns])' of sample \(index / columns)",
+        detail: "\(buffer[index]) is not finite")
+    }
+  }
+
+  // MARK: Shape
+
+  /// The number of samples.
+  public var count: Int { features.shape[0] }
+
+  /// The number of features per sample.
+  public var featureCount: Int { features.shape[1] }
+
+  /// The class index of each sample for classification data; `nil` for regression.
+  public var labels: [Int]? {
+    guard targetKind.classNames != nil else { return nil }
+    return try? targets.argmax(alongAxis: -1)
+  }
+
+  // MARK: Selecting samples
+
+  /// The samples at `indices`, in that order (an index may repeat).
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for an index outside `0..<count`.
+  public func subset(_ indices: [Int]) throws -> DataSet {
+    if let bad = indices.first(where: { !(0..<count).contains($0) }) {
+      throw BackpropError.invalidArgument(
+        name: "sample index", detail: "\(bad) is outside 0..<\(count)")
+    }
+    return DataSet(
+      validFeatures: Self.rows(indices, of: features), targets: Self.rows(indices, of: targets),
+      like: self)
+  }
+
+  static func rows(_ indices: [Int], of tensor: Tensor<Scalar>) -> Tensor<Scalar> {
+    let width = tensor.shape[1]
+    return tensor.withUnsafeBufferPointer { source in
+      Tensor(validShape: [indices.count, width]) { destination in
+        for (row, index) in indices.enumerated() {
+          for column in 0..<width {
+            destination[row * width + column] = source[index * width + column]
+          }
+        }
+      }
+    }
+  }
+
+  /// The samples in an order drawn from `generator`.
+  public func shuffled(using generator: inout RandomGenerator) -> DataSet {
+    // Every index of a permutation is valid.
+    (try? subset(generator.permutation(count: count))) ?? self
+  }
+
+  /// Splits the samples into training, validation and test parts after shuffling them with
+  /// `seed`; the fractions are of the whole, and the training part gets the rest.
+  ///
+  /// Part sizes are rounded down for validation and test, so a fraction never takes more samples
+  /// than asked. The same seed always gives the same split.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when a fraction is outside [0, 1),
+  ///   their sum reaches 1, or the training part would be empty.
+  public func split(validationFraction: Double, testFraction: Double = 0, seed: UInt64) throws
+    -> DataSplit<Scalar>
+  {
+    for (name, value) in [("validation fraction", validationFraction), ("test fraction", testFraction)]
+    where !(value >= 0 && value < 1) {
+      throw BackpropError.invalidArgument(name: name, detail: "\(value) must be in [0, 1)")
+    }
+    let validationCount = Int((validationFraction * Double(count)).rounded(.down))
+    let testCount = Int((testFraction * Double(count)).rounded(.down))
+    let trainCount = count - validationCount - testCount
+    guard trainCount > 0 else {
+      throw BackpropError.invalidArgument(
+        name: "split",
+        detail:
+          "validation \(validationFraction) and test \(testFraction) leave no training samples "
+          + "out of \(count)")
+    }
+    var generator = RandomGenerator(seed: seed)
+    let order = generator.permutation(count: count)
+    return DataSplit(
+      train: try subset(Array(order[0..<trainCount])),
+      validation: validationCount > 0
+        ? try subset(Array(order[trainCount..<(trainCount + validationCount)])) : nil,
+      test: testCount > 0 ? try subset(Array(order[(trainCount + validationCount)...])) : nil)
+  }
+
+  /// The data cut into batches of `size` samples (the last may be smaller), shuffled by
+  /// `generator` when one is given, in order otherwise.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when `size` is not positive.
+  public func batches(size: Int, shuffledBy generator: inout RandomGenerator?) throws
+    -> [Batch<Scalar>]
+  {
+    guard size > 0 else {
+      throw BackpropError.invalidArgument(name: "batch size", detail: "\(size) must be positive")
+    }
+    let order = generator?.permutation(count: count) ?? Array(0..<count)
+    return stride(from: 0, to: count, by: size).map { start in
+      let indices = Array(order[start..<min(start + size, count)])
+      return Batch(
+        features: Self.rows(indices, of: features), targets: Self.rows(indices, of: targets),
+        indices: indices)
+    }
+  }
+
+  /// The same samples with their features mapped through `scaling`.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the scaling was
+  ///   fitted to a different number of features.
+  public func scaled(by scaling: FeatureScaling) throws -> DataSet {
+    DataSet(validFeatures: try scaling.apply(to: features), targets: targets, like: self)
+  }
+}
+
+/// The parts of a data set made by ``DataSet/split(validationFraction:testFraction:seed:)``.
+public struct DataSplit<Scalar: TensorScalar>: Sendable {
+  /// The samples to train on.
+  public let train: DataSet<Scalar>
+  /// The samples to validate on during training, if any were asked for.
+  public let validation: DataSet<Scalar>?
+  /// The samples held out for the final test, if any were asked for.
+  public let test: DataSet<Scalar>?
+}
+
+/// One batch of samples: their features, targets and positions in the data set.
+public struct Batch<Scalar: TensorScalar>: Sendable {
+  /// The batch's features, `[batchSize, featureCount]`.
+  public let features: Tensor<Scalar>
+  /// The batch's targets, `[batchSize, targetWidth]`.
+  public let targets: Tensor<Scalar>
+  /// The index of each sample in the data set the batch came from.
+  public let indices: [Int]
+}

@@ -1,0 +1,192 @@
+import Foundation
+
+/// A table of text cells with named columns, as read from a CSV file, that remembers where each
+/// row came from so that every error names the file, the line and the column.
+///
+/// The CSV parsing itself lives in the `BackpropCSV` module; this type turns the cells into a
+/// ``DataSet`` (numeric features; numeric or named targets) and into feature matrices for
+/// prediction.
+public struct DataTable: Sendable, Equatable {
+  /// The name of the table's source (a file path), used in error messages.
+  public let source: String
+  /// The header: one name per column.
+  public let columnNames: [String]
+  /// The cells, one array per row, each as long as ``columnNames``.
+  public let rows: [[String]]
+  /// The line of the source on which each row starts (the header is line 1).
+  public let lineNumbers: [Int]
+
+  /// Creates a table, checking that it has a header of unique names, at least one row, and the
+  /// same number of cells in every row.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the line of a
+  ///   ragged row, a duplicate or empty column name, or the absence of data rows.
+  public init(source: String, columnNames: [String], rows: [[String]], lineNumbers: [Int]? = nil)
+    throws
+  {
+    let lines = lineNumbers ?? rows.indices.map { $0 + 2 }
+    guard lines.count == rows.count else {
+      throw BackpropError.invalidArgument(
+        name: "line numbers", detail: "\(lines.count) given for \(rows.count) rows")
+    }
+    guard !columnNames.isEmpty, !(columnNames.count == 1 && columnNames[0].isEmpty) else {
+      throw BackpropError.malformedData(
+        source: source, location: "line 1", detail: "the header row is empty")
+    }
+    var seen = Set<String>()
+    for (index, name) in columnNames.enumerated() {
+      let trimmed = name.trimmingCharacters(in: .whitespaces)
+      guard !trimmed.isEmpty else {
+        throw BackpropError.malformedData(
+          source: source, location: "line 1, column \(index + 1)",
+          detail: "the header has an empty column name")
+      }
+      guard seen.insert(trimmed).inserted else {
+        throw BackpropError.malformedData(
+          source: source, location: "line 1",
+          detail: "the column name '\(trimmed)' appears more than once")
+      }
+    }
+    guard !rows.isEmpty else {
+      throw BackpropError.malformedData(
+        source: source, location: nil, detail: "the file has a header but no data rows")
+    }
+    for (row, line) in zip(rows, lines) where row.count != columnNames.count {
+      throw BackpropError.malformedData(
+        source: source, location: "line \(line)",
+        detail: "the row has \(row.count) fields but the header has \(columnNames.count)")
+    }
+    self.source = source
+    self.columnNames = columnNames.map { $0.trimmingCharacters(in: .whitespaces) }
+    self.rows = rows
+    self.lineNumbers = lines
+  }
+
+  /// How a table's target columns become targets.
+  public enum TargetEncoding: Sendable, Equatable {
+    /// Classes if the target column holds any text that is not a number, values otherwise.
+    case automatic
+    /// Each distinct cell of the (single) target column is a class.
+    case classes
+    /// The target columns hold numbers to regress.
+    case values
+  }
+
+  /// The index of the column called `name`.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` listing the columns
+  ///   there are when none has that name.
+  public func columnIndex(named name: String) throws -> Int {
+    guard let index = columnNames.firstIndex(of: name) else {
+      let known = columnNames.prefix(12).map { "'\($0)'" }.joined(separator: ", ")
+      let more = columnNames.count > 12 ? ", … (\(columnNames.count) in all)" : ""
+      throw BackpropError.malformedData(
+        source: source, location: nil,
+        detail: "there is no column '\(name)'; the columns are \(known)\(more)")
+    }
+    return index
+  }
+
+  /// A data set whose targets are the columns `targetColumns` and whose features are
+  /// `featureColumns` (every other column when `nil`), in the order given.
+  ///
+  /// With ``TargetEncoding/classes`` (or `automatic` on text), the class names are the distinct
+  /// cells sorted as numbers when they all are numbers, as text otherwise; pass `classNames` to
+  /// fix them (a model's classes, say), and a cell outside them is an error.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the line and
+  ///   column of a feature cell that is not a finite number, or a missing column.
+  public func dataSet<Scalar: TensorScalar>(
+    targetColumns: [String], featureColumns: [String]? = nil,
+    encoding: TargetEncoding = .automatic, classNames: [String]? = nil,
+    as type: Scalar.Type = Scalar.self
+  ) throws -> DataSet<Scalar> {
+    guard !targetColumns.isEmpty else {
+      throw BackpropError.invalidArgument(name: "target columns", detail: "none were given")
+    }
+    let targetIndices = try targetColumns.map(columnIndex(named:))
+    let featureNames = featureColumns ?? columnNames.filter { !targetColumns.contains($0) }
+    let features: Tensor<Scalar> = try self.features(named: featureNames)
+    let targetCells = targetIndices.map { index in rows.map { $0[index] } }
+    let asClasses: Bool
+    switch encoding {
+    case .classes: asClasses = true
+    case .values: asClasses = false
+    case .automatic:
+      asClasses = targetCells.contains { cells in cells.contains { Self.number($0) == nil } }
+    }
+    if asClasses {
+      guard targetColumns.count == 1 else {
+        throw BackpropError.invalidArgument(
+          name: "target columns",
+          detail: "a classification target is one column, got \(targetColumns.count)")
+      }
+      let cells = targetCells[0].map { $0.trimmingCharacters(in: .whitespaces) }
+      let names = classNames ?? ClassNames.sorted(Set(cells))
+      let indexOfName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+      let labels = try cells.enumerated().map { row, cell in
+        guard let index = indexOfName[cell] else {
+          throw BackpropError.malformedData(
+            source: source, location: "line \(lineNumbers[row]), column '\(targetColumns[0])'",
+            detail: "'\(cell)' is not one of the classes \(names)")
+        }
+        return index
+      }
+      return try DataSet(
+        features: features, labels: labels, classNames: names, featureNames: featureNames,
+        targetColumn: targetColumns[0])
+    }
+    let targets: Tensor<Scalar> = try self.features(named: targetColumns)
+    return try DataSet(
+      features: features, targets: targets, featureNames: featureNames,
+      targetKind: .regression(columns: targetColumns))
+  }
+
+  /// The numeric matrix of the columns `names`, in that order, one row per table row; columns not
+  /// named are ignored (so a file that still holds its target can be fed to a model).
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming a missing column,
+  ///   or the line and column of a cell that is not a finite number.
+  public func features<Scalar: TensorScalar>(
+    named names: [String], as type: Scalar.Type = Scalar.self
+  ) throws -> Tensor<Scalar> {
+    let indices = try names.map(columnIndex(named:))
+    var scalars: [Scalar] = []
+    scalars.reserveCapacity(rows.count * indices.count)
+    for (row, cells) in rows.enumerated() {
+      for index in indices {
+        guard let value = Self.number(cells[index]), value.isFinite else {
+          let cell = cells[index]
+          let problem =
+            cell.trimmingCharacters(in: .whitespaces).isEmpty
+            ? "the cell is empty (missing values are not supported)"
+            : Self.number(cell) == nil
+              ? "'\(cell)' is not a number" : "'\(cell)' is not a finite number"
+          throw BackpropError.malformedData(
+            source: source, location: "line \(lineNumbers[row]), column '\(columnNames[index])'",
+            detail: problem)
+        }
+        scalars.append(Scalar(value))
+      }
+    }
+    return try Tensor(shape: [rows.count, indices.count], scalars: scalars)
+  }
+
+  /// The cell as a number, allowing surrounding spaces; `nil` for anything else.
+  static func number(_ cell: String) -> Double? {
+    Double(cell.trimmingCharacters(in: .whitespaces))
+  }
+}
+
+/// The order of class names: numeric when every name is a number ("2" before "10"), text
+/// otherwise, so that the same labels always give the same class indices.
+public enum ClassNames {
+  /// The names in their canonical order.
+  public static func sorted(_ names: some Collection<String>) -> [String] {
+    let numbers = names.map { (name: $0, value: Double($0)) }
+    if numbers.allSatisfy({ $0.value != nil }) {
+      return numbers.sorted { ($0.value ?? 0, $0.name) < ($1.value ?? 0, $1.name) }.map(\.name)
+    }
+    return names.sorted()
+  }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// A numeric array in the IDX format of the MNIST files, plain or gzip-compressed.
+///
+/// The format: two zero bytes, a type byte (0x08 unsigned byte, 0x09 signed byte, 0x0B int16,
+/// 0x0C int32, 0x0D float32, 0x0E float64), the number of dimensions, each dimension as a
+/// big-endian UInt32, then the values in row-major order, big-endian.
+public struct IDXFile: Sendable, Equatable {
+  /// The dimensions from the header.
+  public let shape: [Int]
+  /// The values in row-major order.
+  public let values: [Double]
+
+  private static let elementSizes: [UInt8: (name: String, size: Int)] = [
+    0x08: ("unsigned byte", 1), 0x09: ("signed byte", 1), 0x0B: ("int16", 2),
+    0x0C: ("int32", 4), 0x0D: ("float32", 4), 0x0E: ("float64", 8),
+  ]
+
+  /// Reads an IDX file, decompressing it first when it starts with the gzip magic bytes.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the byte offset
+  ///   and the problem: an unreadable file, a bad magic number, an unknown type, or a header whose
+  ///   dimensions disagree with the file's size.
+  public init(contentsOf url: URL) throws {
+    let source = url.path
+    let raw = try FileData.read(url)
+    let data = Gzip.isCompressed(raw) ? try Gzip.decompress(raw, source: source) : raw
+    try self.init(data: data, source: source)
+  }
+
+  /// Parses the bytes of an (uncompressed) IDX file; `source` names it in errors.
+  public init(data: Data, source: String) throws {
+    let bytes = [UInt8](data)
+    func fail(_ offset: Int, _ detail: String) -> BackpropError {
+      .malformedData(source: source, location: "byte \(offset)", detail: "IDX: \(detail)")
+    }
+    guard bytes.count >= 4 else {
+      throw fail(0, "the file has \(bytes.count) bytes, too few for the 4-byte magic number")
+    }
+    guard bytes[0] == 0, bytes[1] == 0 else {
+      throw fail(0, "the magic number must start with two zero bytes (is this an IDX file?)")
+    }
+    guard let element = Self.elementSizes[bytes[2]] else {
+      throw fail(2, String(format: "unknown element type 0x%02X", bytes[2]))
+    }
+    let rank = Int(bytes[3])
+    let headerSize = 4 + 4 * rank
+    guard rank > 0, bytes.count >= headerSize else {
+      throw fail(
+        3, "the header announces \(rank) dimensions (\(headerSize) bytes) but the file has \(bytes.count) bytes")
+    }
+    let shape = (0..<rank).map { dimension in
+      (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * dimension + $1]) }
+    }
+    let (count, overflow) = shape.reduce((1, false)) { partial, size in
+      let product = partial.0.multipliedReportingOverflow(by: size)
+      return (product.partialValue, partial.1 || product.overflow)
+    }
+    let expected = count.multipliedReportingOverflow(by: element.size)
+    guard !overflow, !expected.overflow, headerSize + expected.partialValue == bytes.count else {
+      let dimensions = shape.map(String.init).joined(separator: "×")
+      throw fail(
+        headerSize,
+        "the header says \(dimensions) \(element.name) values (\(overflow ? "too many" : String(count * element.size)) bytes) "
+          + "after the \(headerSize)-byte header, but the file holds \(bytes.count - headerSize) bytes there")
+    }
+    self.shape = shape
+    self.values = (0..<count).map { index in
+      let start = headerSize + index * element.size
+      let word = (0..<element.size).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[start + $1]) }
+      switch bytes[2] {
+      case 0x08: return Double(word)
+      case 0x09: return Double(Int8(truncatingIfNeeded: word))
+      case 0x0B: return Double(Int16(truncatingIfNeeded: word))
+      case 0x0C: return Double(Int32(truncatingIfNeeded: word))
+      case 0x0D: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: word)))
+      default: return Double(bitPattern: word)
+      }
+    }
+  }
+
+  /// The values as a tensor of the file's shape.
+  public func tensor<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) throws
+    -> Tensor<Scalar>
+  {
+    try Tensor(shape: shape, scalars: values.map { Scalar($0) })
+  }
+}
+
+extension DataSet {
+  /// A classification data set from an IDX images file (`[count, rows, columns]` or any rank,
+  /// flattened to one feature per pixel) and an IDX labels file (`[count]`), such as MNIST's.
+  ///
+  /// The class names are the distinct labels in numeric order; the pixel values are kept as they
+  /// are (0–255 for MNIST), so scale them with ``FeatureScaling``.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` from either file, or
+  ///   when the two disagree on the number of samples.
+  public init(idxImages imagesURL: URL, labels labelsURL: URL) throws {
+    let images = try IDXFile(contentsOf: imagesURL)
+    let labels = try IDXFile(contentsOf: labelsURL)
+    let count = images.shape[0]
+    guard labels.shape == [count] else {
+      throw BackpropError.malformedData(
+        source: labelsURL.path, location: nil,
+        detail:
+          "the labels have shape \(labels.shape) but the images file holds \(count) samples")
+    }
+    let width = images.values.count / max(count, 1)
+    let names = ClassNames.sorted(Set(labels.values.map { Self.labelName($0) }))
+    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    try self.init(
+      features: Tensor(shape: [count, width], scalars: images.values.map { Scalar($0) }),
+      labels: labels.values.map { index[Self.labelName($0)] ?? 0 }, classNames: names,
+      featureNames: (0..<width).map { "pixel\($0)" })
+  }
+
+  static func labelName(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+  }
+}

@@ -1,0 +1,63 @@
+/// The activation functions by the names that spec files and the command line use.
+public enum ActivationFunction: String, Sendable, Codable, CaseIterable {
+  /// ``Sigmoid``.
+  case sigmoid
+  /// ``Tanh``.
+  case tanh
+  /// ``ReLU``.
+  case relu
+  /// ``LeakyReLU`` with slope 0.01.
+  case leakyRelu = "leaky-relu"
+  /// ``Identity`` (a linear network).
+  case identity
+
+  /// The activation as a layer.
+  public func makeLayer<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) -> any Layer<Scalar> {
+    switch self {
+    case .sigmoid: Sigmoid<Scalar>()
+    case .tanh: Tanh<Scalar>()
+    case .relu: ReLU<Scalar>()
+    case .leakyRelu: LeakyReLU<Scalar>()
+    case .identity: Identity<Scalar>()
+    }
+  }
+
+  /// The weight initialization that keeps signals at a steady scale through this activation:
+  /// He (Kaiming) uniform for the ReLU family, Xavier (Glorot) uniform otherwise.
+  public var suitableInitializer: Initializer {
+    self == .relu || self == .leakyRelu ? .heUniform : .xavierUniform
+  }
+}
+
+extension Sequential {
+  /// A multilayer perceptron: `Linear` layers between consecutive `sizes`, each hidden one
+  /// followed by `activation` (and ``Dropout`` when `dropout` > 0); the last `Linear` has no
+  /// activation, so it gives logits for classification and values for regression.
+  ///
+  /// Weights use the initializer that suits `activation`, biases start at zero, and everything
+  /// random is drawn from `seed`.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for fewer than two sizes, a size
+  ///   that is not positive, or a dropout rate outside [0, 1).
+  public static func perceptron(
+    sizes: [Int], activation: ActivationFunction, dropout: Double = 0, seed: UInt64
+  ) throws -> Sequential {
+    guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
+      throw BackpropError.invalidArgument(
+        name: "layer sizes \(sizes)", detail: "need an input and an output size, all positive")
+    }
+    var generator = RandomGenerator(seed: seed)
+    var layers: [any Layer<Scalar>] = []
+    for (index, (inputs, outputs)) in zip(sizes, sizes.dropFirst()).enumerated() {
+      layers.append(
+        try Linear<Scalar>(
+          inputSize: inputs, outputSize: outputs, weightInitializer: activation.suitableInitializer,
+          generator: &generator))
+      if index < sizes.count - 2 {
+        layers.append(activation.makeLayer())
+        if dropout > 0 { layers.append(try Dropout<Scalar>(rate: dropout, seed: seed &+ UInt64(index + 1))) }
+      }
+    }
+    return try Sequential(layers)
+  }
+}

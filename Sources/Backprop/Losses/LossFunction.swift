@@ -1,0 +1,40 @@
+/// The losses by the names that model files, spec files and the command line use.
+public enum LossFunction: String, Sendable, Codable, CaseIterable {
+  /// ``SoftmaxCrossEntropy`` on logits, mean over samples.
+  case crossEntropy = "cross-entropy"
+  /// ``BinaryCrossEntropy`` on probabilities, mean over elements.
+  case binaryCrossEntropy = "binary-cross-entropy"
+  /// ``MeanSquaredError``, mean over elements.
+  case meanSquaredError = "mse"
+  /// ``HalfSumOfSquares``, summed over the batch (the loss of the worked examples).
+  case halfSumOfSquares = "half-sum-of-squares"
+
+  /// Whether the loss compares classes (so the targets are classes and accuracy applies).
+  public var isClassification: Bool { self == .crossEntropy || self == .binaryCrossEntropy }
+
+  /// The loss itself.
+  public var loss: any Loss {
+    switch self {
+    case .crossEntropy: SoftmaxCrossEntropy()
+    case .binaryCrossEntropy: BinaryCrossEntropy()
+    case .meanSquaredError: MeanSquaredError()
+    case .halfSumOfSquares: HalfSumOfSquares()
+    }
+  }
+
+  /// Reads a name, accepting the common aliases `ce`, `bce`, `mean-squared-error`.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` listing the names for any other.
+  public init(named name: String) throws {
+    let aliases: [String: LossFunction] = [
+      "ce": .crossEntropy, "softmax-cross-entropy": .crossEntropy, "bce": .binaryCrossEntropy,
+      "mean-squared-error": .meanSquaredError,
+    ]
+    guard let loss = LossFunction(rawValue: name.lowercased()) ?? aliases[name.lowercased()] else {
+      throw BackpropError.invalidArgument(
+        name: "loss '\(name)'",
+        detail: "choose one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    self = loss
+  }
+}

@@ -1,0 +1,256 @@
+import Foundation
+
+/// A trained network with everything needed to use it on new data: the feature names it expects,
+/// the scaling fitted to its training data, what its outputs mean (classes or values), the loss
+/// it was trained with and free-form training metadata.
+///
+/// ``save(to:)`` writes a versioned JSON file a person can read; ``init(contentsOf:)`` reads it
+/// back, checking the format version and that the weights fit the architecture.
+///
+/// ```swift
+/// let model = try Model(network: network, featureNames: data.featureNames,
+///                       targetKind: data.targetKind, scaling: scaling, loss: .crossEntropy)
+/// try model.save(to: URL(fileURLWithPath: "digits.json"))
+/// let probabilities = try Model<Float>(contentsOf: url).predict(features)
+/// ```
+public struct Model<Scalar: TensorScalar> {
+  /// The network; it takes scaled features.
+  public let network: Sequential<Scalar>
+  /// The feature columns the network takes, in order.
+  public let featureNames: [String]
+  /// Whether the outputs are classes or values, with their names.
+  public let targetKind: TargetKind
+  /// The scaling applied to features before the network, if any.
+  public let scaling: FeatureScaling?
+  /// The loss the network was trained with; it decides how outputs become probabilities.
+  public let loss: LossFunction
+  /// Facts about the training run (settings, final metrics, version), as text.
+  public var metadata: [String: String]
+
+  /// The model-file format this version writes, and the newest it reads.
+  public static var formatVersion: Int { 1 }
+
+  /// Creates a model, checking that the parts agree on the numbers of features and outputs.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when they do not.
+  public init(
+    network: Sequential<Scalar>, featureNames: [String], targetKind: TargetKind,
+    scaling: FeatureScaling? = nil, loss: LossFunction, metadata: [String: String] = [:]
+  ) throws {
+    if let inputs = network.inputSize, inputs != featureNames.count {
+      throw BackpropError.shapeMismatch(
+        operation: "Model", shapes: [[inputs], [featureNames.count]],
+        detail: "the network takes \(inputs) inputs but \(featureNames.count) features are named")
+    }
+    if let scaling, scaling.featureCount != featureNames.count {
+      throw BackpropError.shapeMismatch(
+        operation: "Model", shapes: [[scaling.featureCount], [featureNames.count]],
+        detail: "the scaling was fitted to \(scaling.featureCount) features, not \(featureNames.count)")
+    }
+    if let outputs = network.outputSize, outputs != targetKind.width {
+      throw BackpropError.shapeMismatch(
+        operation: "Model", shapes: [[outputs], [targetKind.width]],
+        detail: "the network gives \(outputs) outputs but the target has \(targetKind.width)")
+    }
+    self.network = network
+    self.featureNames = featureNames
+    self.targetKind = targetKind
+    self.scaling = scaling
+    self.loss = loss
+    self.metadata = metadata
+  }
+
+  // MARK: Using the model
+
+  /// The data set's features scaled as the network expects them.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the data have a
+  ///   different number of features.
+  public func prepared(_ data: DataSet<Scalar>) throws -> DataSet<Scalar> {
+    guard data.featureCount == featureNames.count else {
+      throw BackpropError.shapeMismatch(
+        operation: "Model", shapes: [[data.featureCount], [featureNames.count]],
+        detail: "the data have \(data.featureCount) features; the model takes \(featureNames.count)")
+    }
+    return try scaling.map { try data.scaled(by: $0) } ?? data
+  }
+
+  /// Class probabilities (`[count, classCount]`) for classification, values for regression, of
+  /// unscaled features in the order of ``featureNames``.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the features do
+  ///   not have ``featureNames``'s count of columns.
+  public func predict(_ features: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    guard features.rank == 2, features.shape[1] == featureNames.count else {
+      throw BackpropError.shapeMismatch(
+        operation: "Model.predict", shapes: [features.shape, [featureNames.count]],
+        detail: "the model takes \(featureNames.count) features per row")
+    }
+    let output = try network(try scaling.map { try $0.apply(to: features) } ?? features)
+    guard targetKind.classNames != nil else { return output }
+    return try outputsAreProbabilities ? output : output.softmax(alongAxis: -1)
+  }
+
+  /// Whether the network's outputs are already probabilities (it ends with a softmax, or was
+  /// trained with binary cross-entropy) rather than logits.
+  private var outputsAreProbabilities: Bool {
+    network.layers.last is Softmax<Scalar> || loss == .binaryCrossEntropy
+  }
+
+  /// The class index of each row of ``predict(_:)``'s probabilities.
+  public static func predictedClasses(_ probabilities: Tensor<Scalar>) throws -> [Int] {
+    try probabilities.argmax(alongAxis: -1)
+  }
+
+  /// Evaluates the model on unscaled data with its own loss.
+  ///
+  /// - Throws: ``BackpropError`` when the data do not fit the model.
+  public func evaluate(on data: DataSet<Scalar>) throws -> Evaluation {
+    try network.evaluate(on: prepared(data), loss: loss.loss)
+  }
+
+  // MARK: Files
+
+  /// Writes the model as pretty-printed JSON, atomically: a failure leaves any previous file.
+  ///
+  /// - Throws: ``BackpropError`` when a layer cannot be stored or the file cannot be written.
+  public func save(to url: URL) throws {
+    try AtomicFile.write(try jsonData(), to: url)
+  }
+
+  /// The model file's bytes.
+  public func jsonData() throws -> Data {
+    let file = ModelFile(
+      format: ModelFile.formatName, version: Self.formatVersion,
+      scalarType: Scalar.self == Float.self ? "float32" : "float64", features: featureNames,
+      target: targetKind, scaling: scaling, loss: loss,
+      layers: try network.layers.map { try LayerSpecification($0) }, metadata: metadata)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(file)
+  }
+
+  /// Reads a model file written by ``save(to:)``, converting the weights to `Scalar`.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` for a file that is not a
+  ///   model file, is truncated, comes from a newer format version, or whose weights do not fit
+  ///   its architecture; ``BackpropError/fileError(path:detail:)`` when it cannot be read.
+  public init(contentsOf url: URL) throws {
+    try self.init(jsonData: try FileData.read(url), source: url.path)
+  }
+
+  /// Reads a model file's bytes; `source` names it in errors.
+  public init(jsonData data: Data, source: String) throws {
+    func fail(_ location: String?, _ detail: String) -> BackpropError {
+      .malformedData(source: source, location: location, detail: detail)
+    }
+    let decoder = JSONDecoder()
+    let header: ModelFile.Header
+    do {
+      header = try decoder.decode(ModelFile.Header.self, from: data)
+    } catch {
+      throw fail(nil, "not a Backprop model file: \(ModelFile.explain(error, byteCount: data.count))")
+    }
+    guard header.format == ModelFile.formatName else {
+      throw fail(nil, "not a Backprop model file (format '\(header.format ?? "none")')")
+    }
+    guard let version = header.version, version <= Self.formatVersion, version >= 1 else {
+      throw fail(
+        nil,
+        "the file has format version \(header.version.map(String.init) ?? "none"); this Backprop "
+          + "reads versions 1 to \(Self.formatVersion): it was written by a newer Backprop, so "
+          + "upgrade to read it")
+    }
+    let file: ModelFile
+    do {
+      file = try decoder.decode(ModelFile.self, from: data)
+    } catch {
+      throw fail(nil, "the model file is incomplete: \(ModelFile.explain(error, byteCount: data.count))")
+    }
+    let layers = try file.layers.enumerated().map { index, specification in
+      try specification.makeLayer(as: Scalar.self, source: source, location: "layer \(index)")
+    }
+    do {
+      try self.init(
+        network: Sequential(layers), featureNames: file.features, targetKind: file.target,
+        scaling: file.scaling, loss: file.loss, metadata: file.metadata)
+    } catch let error as BackpropError {
+      throw fail(nil, "the weights do not fit the architecture: \(error)")
+    }
+  }
+
+  /// A description for `backprop info`: architecture, parameters, features, target, scaling.
+  public var summary: String {
+    var lines = ["\(network)"]
+    let featureList = featureNames.prefix(8).joined(separator: ", ")
+    lines.append(
+      "features (\(featureNames.count)): \(featureList)\(featureNames.count > 8 ? ", …" : "")")
+    switch targetKind {
+    case .classification(let column, let names):
+      lines.append("target: '\(column)', \(names.count) classes: \(names.joined(separator: ", "))")
+    case .regression(let columns):
+      lines.append("target: regression of \(columns.joined(separator: ", "))")
+    }
+    lines.append("loss: \(loss.rawValue)")
+    lines.append("scaling: \(scaling.map { "\($0.method.rawValue) (stored with the model)" } ?? "none")")
+    for key in metadata.keys.sorted() { lines.append("\(key): \(metadata[key] ?? "")") }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// The JSON layout of a model file, version 1.
+struct ModelFile: Codable {
+  static let formatName = "backprop-model"
+
+  /// The fields every version has, read first so that a newer version gets a clear message.
+  struct Header: Codable {
+    var format: String?
+    var version: Int?
+  }
+
+  var format: String
+  var version: Int
+  var scalarType: String
+  var features: [String]
+  var target: TargetKind
+  var scaling: FeatureScaling?
+  var loss: LossFunction
+  var layers: [LayerSpecification]
+  var metadata: [String: String]
+
+  /// A sentence for a JSON decoding error: truncation, bad syntax, or a missing field.
+  static func explain(_ error: Error, byteCount: Int) -> String {
+    switch error {
+    case DecodingError.dataCorrupted(let context):
+      let underlying = (context.underlyingError as NSError?)?.userInfo.description ?? ""
+      return "the JSON is invalid or truncated (\(byteCount) bytes)"
+        + (underlying.isEmpty ? "" : ": \(context.debugDescription)")
+    case DecodingError.keyNotFound(let key, let context):
+      return "the field '\(path(context.codingPath + [key]))' is missing"
+    case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+      return "the field '\(path(context.codingPath))' has the wrong type"
+    default:
+      return "\(error)"
+    }
+  }
+
+  private static func path(_ keys: [CodingKey]) -> String {
+    keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+      .trimmingCharacters(in: ["."])
+  }
+}
+
+/// Reading whole files with an error that names the file.
+enum FileData {
+  /// The bytes of the file at `url`.
+  ///
+  /// - Throws: ``BackpropError/fileError(path:detail:)`` with the system's reason.
+  static func read(_ url: URL) throws -> Data {
+    do {
+      return try Data(contentsOf: url)
+    } catch {
+      throw BackpropError.fileError(
+        path: url.path, detail: "cannot read the file (\((error as NSError).localizedDescription))")
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// A quantity measured on predictions against targets, besides the loss.
+public enum Metric: String, Sendable, Codable, CaseIterable {
+  /// The fraction of samples whose predicted class (the largest output) is the target class.
+  /// For a single output, the class is 1 when the output is ≥ 0.5.
+  case accuracy
+  /// The mean over all elements of (prediction − target)².
+  case meanSquaredError = "mse"
+  /// The mean over all elements of |prediction − target|.
+  case meanAbsoluteError = "mae"
+
+  /// The metrics that suit a kind of target: accuracy for classes; MSE and MAE for values
+  /// (on logits they would measure nothing useful).
+  public static func defaults(for kind: TargetKind) -> [Metric] {
+    kind.classNames == nil ? [.meanSquaredError, .meanAbsoluteError] : [.accuracy]
+  }
+
+  /// The metric's value on a batch of raw model outputs.
+  ///
+  /// Accuracy compares the largest output of each row with the target's, so it works on logits,
+  /// probabilities and one-hot targets alike.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the shapes differ.
+  public func value<Scalar: TensorScalar>(
+    prediction: Tensor<Scalar>, target: Tensor<Scalar>
+  ) throws -> Double {
+    let tally = try MetricTally(prediction: prediction, target: target)
+    return tally.value(of: self)
+  }
+}
+
+/// Running sums from which the metrics of many batches are combined exactly, as if measured on
+/// all samples at once.
+struct MetricTally {
+  var samples = 0
+  var elements = 0
+  var correct = 0
+  var squaredError = 0.0
+  var absoluteError = 0.0
+
+  init() {}
+
+  init<Scalar: TensorScalar>(prediction: Tensor<Scalar>, target: Tensor<Scalar>) throws {
+    try add(prediction: prediction, target: target)
+  }
+
+  mutating func add<Scalar: TensorScalar>(prediction: Tensor<Scalar>, target: Tensor<Scalar>)
+    throws
+  {
+    guard prediction.shape == target.shape, prediction.rank == 2 else {
+      throw BackpropError.shapeMismatch(
+        operation: "metric", shapes: [prediction.shape, target.shape],
+        detail: "predictions and targets must be matrices of the same shape")
+    }
+    let width = prediction.shape[1]
+    samples += prediction.shape[0]
+    elements += prediction.count
+    prediction.withUnsafeBufferPointer { predicted in
+      target.withUnsafeBufferPointer { expected in
+        for index in predicted.indices {
+          let difference = Double(predicted[index]) - Double(expected[index])
+          squaredError += difference * difference
+          absoluteError += abs(difference)
+        }
+        for row in 0..<prediction.shape[0] {
+          let range = (row * width)..<((row + 1) * width)
+          correct += Self.predictedClass(predicted[range]) == Self.predictedClass(expected[range]) ? 1 : 0
+        }
+      }
+    }
+  }
+
+  /// The index of the largest value (the first on ties), or the 0.5 threshold for one output.
+  static func predictedClass<Scalar: TensorScalar>(_ row: Slice<UnsafeBufferPointer<Scalar>>) -> Int {
+    if row.count == 1 { return row[row.startIndex] >= 0.5 ? 1 : 0 }
+    var best = row.startIndex
+    for index in row.indices where row[index] > row[best] { best = index }
+    return best - row.startIndex
+  }
+
+  func value(of metric: Metric) -> Double {
+    switch metric {
+    case .accuracy: samples > 0 ? Double(correct) / Double(samples) : .nan
+    case .meanSquaredError: elements > 0 ? squaredError / Double(elements) : .nan
+    case .meanAbsoluteError: elements > 0 ? absoluteError / Double(elements) : .nan
+    }
+  }
+}
+
+/// Counts of predicted classes against true classes: `counts[actual][predicted]`.
+public struct ConfusionMatrix: Sendable, Equatable, Codable, CustomStringConvertible {
+  /// The class names, in index order.
+  public let classNames: [String]
+  /// `counts[actual][predicted]`: how many samples of class `actual` were predicted `predicted`.
+  public private(set) var counts: [[Int]]
+
+  /// An empty matrix over `classNames`.
+  public init(classNames: [String]) {
+    self.classNames = classNames
+    self.counts = Array(repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
+  }
+
+  /// Adds a batch of outputs (logits, probabilities) against one-hot targets.
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` unless both are
+  ///   `[batch, classCount]` matrices.
+  public mutating func add<Scalar: TensorScalar>(
+    prediction: Tensor<Scalar>, target: Tensor<Scalar>
+  ) throws {
+    let width = classNames.count
+    guard prediction.shape == target.shape, prediction.rank == 2, prediction.shape[1] == width
+    else {
+      throw BackpropError.shapeMismatch(
+        operation: "ConfusionMatrix", shapes: [prediction.shape, target.shape],
+        detail: "needs [batch, \(width)] outputs and one-hot targets")
+    }
+    prediction.withUnsafeBufferPointer { predicted in
+      target.withUnsafeBufferPointer { expected in
+        for row in 0..<prediction.shape[0] {
+          let range = (row * width)..<((row + 1) * width)
+          counts[MetricTally.predictedClass(expected[range])][
+            MetricTally.predictedClass(predicted[range])] += 1
+        }
+      }
+    }
+  }
+
+  /// The number of samples counted.
+  public var total: Int { counts.joined().reduce(0, +) }
+
+  /// The fraction of samples on the diagonal.
+  public var accuracy: Double {
+    Double(classNames.indices.reduce(0) { $0 + counts[$1][$1] }) / Double(max(total, 1))
+  }
+
+  /// Rows are actual classes, columns predicted ones, aligned for a terminal.
+  public var description: String {
+    let names = classNames.map { String($0.prefix(12)) }
+    let width = max(names.map(\.count).max() ?? 1, String(counts.joined().max() ?? 0).count, 4)
+    func pad(_ text: String) -> String { String(repeating: " ", count: width - text.count) + text }
+    var lines = ["actual \\ predicted"]
+    lines.append(pad("") + "  " + names.map(pad).joined(separator: " "))
+    for (row, name) in names.enumerated() {
+      lines.append(pad(name) + "  " + counts[row].map { pad(String($0)) }.joined(separator: " "))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// What ``Layer/evaluate(on:loss:batchSize:)`` measured: the loss, every metric that applies, and
+/// for classification the confusion matrix.
+public struct Evaluation: Sendable, Equatable, Codable {
+  /// The loss averaged over samples.
+  public let loss: Double
+  /// Each metric's value by name: `accuracy` for classification, `mse` and `mae` for regression.
+  public let metrics: [String: Double]
+  /// The confusion matrix, for classification data.
+  public let confusionMatrix: ConfusionMatrix?
+  /// The number of samples evaluated.
+  public let sampleCount: Int
+}
+
+extension Layer {
+  /// Evaluates the model on `data` in inference mode, in batches of `batchSize`, without
+  /// recording gradients.
+  ///
+  /// - Throws: ``BackpropError`` when the model does not fit the data's shapes.
+  public func evaluate(on data: DataSet<Scalar>, loss: some Loss, batchSize: Int = 256) throws
+    -> Evaluation
+  {
+    var tally = MetricTally()
+    var lossSum = 0.0
+    var matrix = data.targetKind.classNames.map { ConfusionMatrix(classNames: $0) }
+    var inOrder: RandomGenerator? = nil
+    try GradientRecording.withoutRecording {
+      for batch in try data.batches(size: batchSize, shuffledBy: &inOrder) {
+        let output = try self(Variable(batch.features))
+        let batchLoss = try loss(output, batch.targets).value.scalar ?? .nan
+        lossSum += Double(batchLoss) * Double(loss.reduction == .mean ? batch.indices.count : 1)
+        try tally.add(prediction: output.value, target: batch.targets)
+        try matrix?.add(prediction: output.value, target: batch.targets)
+      }
+    }
+    let metrics = Dictionary(
+      uniqueKeysWithValues: Metric.defaults(for: data.targetKind).map {
+        ($0.rawValue, tally.value(of: $0))
+      })
+    return Evaluation(
+      loss: lossSum / Double(max(data.count, 1)), metrics: metrics, confusionMatrix: matrix,
+      sampleCount: data.count)
+  }
+}

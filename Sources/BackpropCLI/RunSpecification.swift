@@ -1,0 +1,189 @@
+import Backprop
+import Foundation
+import Yams
+
+/// Everything that decides a training run, as a spec file (YAML or JSON) holds it and as
+/// `backprop train` flags override it. Keys are spelled as the flags: `learning-rate`,
+/// `batch-size`, ….
+///
+/// Every field is optional; ``resolved()`` fills the defaults, and the resolved spec is stored in
+/// the model file and can be written with `--save-spec`, so that a run can be repeated exactly.
+struct RunSpecification: Codable, Equatable {
+  var data: String?
+  var labels: String?
+  var toy: String?
+  var samples: Int?
+  var noise: Double?
+  var target: String?
+  var layers: [Int]?
+  var activation: ActivationFunction?
+  var loss: String?
+  var optimizer: String?
+  var learningRate: Double?
+  var momentum: Double?
+  var weightDecay: Double?
+  var dropout: Double?
+  var epochs: Int?
+  var batchSize: Int?
+  var validationSplit: Double?
+  var testSplit: Double?
+  var seed: UInt64?
+  var scale: String?
+  var schedule: String?
+  var earlyStopping: Int?
+  var output: String?
+  var history: String?
+  var weights: String?
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case data, labels, toy, samples, noise, target, layers, activation, loss, optimizer
+    case learningRate = "learning-rate"
+    case momentum
+    case weightDecay = "weight-decay"
+    case dropout, epochs
+    case batchSize = "batch-size"
+    case validationSplit = "validation-split"
+    case testSplit = "test-split"
+    case seed, scale, schedule
+    case earlyStopping = "early-stopping"
+    case output, history, weights
+  }
+
+  init() {}
+
+  init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    func value<T: Decodable>(_ key: CodingKeys) throws -> T? {
+      try container.decodeIfPresent(T.self, forKey: key)
+    }
+    data = try value(.data)
+    labels = try value(.labels)
+    toy = try value(.toy)
+    samples = try value(.samples)
+    noise = try value(.noise)
+    target = try value(.target)
+    // `layers: [64, 32]` or `layers: "64,32"`, as on the command line.
+    if let list = try? container.decodeIfPresent([Int].self, forKey: .layers) {
+      layers = list
+    } else if let text: String = try value(.layers) {
+      layers = try Self.parseLayers(text)
+    }
+    activation = try value(.activation)
+    loss = try value(.loss)
+    optimizer = try value(.optimizer)
+    learningRate = try value(.learningRate)
+    momentum = try value(.momentum)
+    weightDecay = try value(.weightDecay)
+    dropout = try value(.dropout)
+    epochs = try value(.epochs)
+    batchSize = try value(.batchSize)
+    validationSplit = try value(.validationSplit)
+    testSplit = try value(.testSplit)
+    seed = try value(.seed)
+    scale = try value(.scale)
+    schedule = try value(.schedule)
+    earlyStopping = try value(.earlyStopping)
+    output = try value(.output)
+    history = try value(.history)
+    weights = try value(.weights)
+  }
+
+  /// `64,32` as `[64, 32]`; an empty text is no hidden layer.
+  static func parseLayers(_ text: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+    if parts == [""] { return [] }
+    let sizes = parts.map { Int($0) }
+    guard sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+      throw CLIError("--layers takes positive sizes separated by commas, such as 64,32 (got '\(text)')")
+    }
+    return sizes.compactMap { $0 }
+  }
+
+  /// Reads a YAML or JSON spec file, rejecting keys it does not know (a misspelt key would
+  /// otherwise be ignored silently).
+  static func load(from path: String) throws -> RunSpecification {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw CLIError("\(path): cannot read the spec file (\((error as NSError).localizedDescription))")
+    }
+    do {
+      guard let object = try Yams.load(yaml: text) as? [String: Any] else {
+        throw CLIError("\(path): a spec file must be a mapping of keys to values")
+      }
+      let known = Set(CodingKeys.allCases.map(\.rawValue))
+      let unknown = object.keys.filter { !known.contains($0) }.sorted()
+      guard unknown.isEmpty else {
+        throw CLIError(
+          "\(path): unknown key\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", ")); "
+            + "the keys are \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return try YAMLDecoder().decode(RunSpecification.self, from: text)
+    } catch let error as CLIError {
+      throw error
+    } catch let error as DecodingError {
+      throw CLIError("\(path): \(Self.explain(error))")
+    } catch {
+      throw CLIError("\(path): not valid YAML or JSON (\(error))")
+    }
+  }
+
+  private static func explain(_ error: DecodingError) -> String {
+    switch error {
+    case .typeMismatch(_, let context), .valueNotFound(_, let context),
+      .dataCorrupted(let context):
+      let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+      return "the value of '\(key)' has the wrong type (\(context.debugDescription))"
+    default:
+      return "\(error)"
+    }
+  }
+
+  /// This spec with every field that `other` sets replaced by `other`'s value.
+  func overridden(by other: RunSpecification) -> RunSpecification {
+    var result = self
+    func take<T>(_ path: WritableKeyPath<RunSpecification, T?>) {
+      if let value = other[keyPath: path] { result[keyPath: path] = value }
+    }
+    take(\.data)
+    take(\.labels)
+    take(\.toy)
+    take(\.samples)
+    take(\.noise)
+    take(\.target)
+    take(\.layers)
+    take(\.activation)
+    take(\.loss)
+    take(\.optimizer)
+    take(\.learningRate)
+    take(\.momentum)
+    take(\.weightDecay)
+    take(\.dropout)
+    take(\.epochs)
+    take(\.batchSize)
+    take(\.validationSplit)
+    take(\.testSplit)
+    take(\.seed)
+    take(\.scale)
+    take(\.schedule)
+    take(\.earlyStopping)
+    take(\.output)
+    take(\.history)
+    take(\.weights)
+    return result
+  }
+
+  /// The spec as YAML, fields in a fixed order.
+  func yaml() throws -> String {
+    try YAMLEncoder().encode(self)
+  }
+}
+
+/// An error for the person at the terminal: printed as it is, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+
+  init(_ description: String) { self.description = description }
+}

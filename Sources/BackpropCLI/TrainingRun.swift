@@ -1,0 +1,213 @@
+import Backprop
+import Foundation
+
+/// A training run with every default filled in: loads the data, builds the network, trains it
+/// and writes what was asked for.
+struct TrainingRun {
+  /// The resolved settings; every field the run reads is set.
+  let specification: RunSpecification
+
+  init(specification given: RunSpecification) throws {
+    var spec = given
+    guard (spec.data == nil) != (spec.toy == nil) else {
+      throw CLIError("give the training data with --data FILE or --toy NAME (one of them)")
+    }
+    if spec.toy != nil {
+      spec.samples = spec.samples ?? 400
+      spec.noise = spec.noise ?? 0.1
+    }
+    spec.layers = spec.layers ?? [32]
+    spec.activation = spec.activation ?? .relu
+    let optimizer = (spec.optimizer ?? "adam").lowercased()
+    guard optimizer == "adam" || optimizer == "sgd" else {
+      throw CLIError("--optimizer must be adam or sgd (got '\(optimizer)')")
+    }
+    spec.optimizer = optimizer
+    spec.learningRate = spec.learningRate ?? (optimizer == "adam" ? 0.001 : 0.01)
+    spec.momentum = spec.momentum ?? 0
+    spec.weightDecay = spec.weightDecay ?? 0
+    spec.dropout = spec.dropout ?? 0
+    spec.epochs = spec.epochs ?? 20
+    spec.batchSize = spec.batchSize ?? 32
+    spec.validationSplit = spec.validationSplit ?? 0
+    spec.testSplit = spec.testSplit ?? 0
+    spec.seed = spec.seed ?? 1
+    spec.scale = spec.scale ?? "standardize"
+    spec.schedule = spec.schedule ?? "constant"
+    try Self.check(spec)
+    specification = spec
+  }
+
+  private static func check(_ spec: RunSpecification) throws {
+    if let loss = spec.loss { _ = try LossFunction(named: loss) }
+    _ = try scaling(spec.scale)
+    if let epochs = spec.epochs, !(1...10_000_000).contains(epochs) {
+      throw CLIError("--epochs must be in 1...10000000 (got \(epochs))")
+    }
+    if let size = spec.batchSize, size < 1 { throw CLIError("--batch-size must be at least 1 (got \(size))") }
+    if let samples = spec.samples, !(1...10_000_000).contains(samples) {
+      throw CLIError("--samples must be in 1...10000000 (got \(samples))")
+    }
+    if let patience = spec.earlyStopping, patience < 0 {
+      throw CLIError("--early-stopping must be 0 or more epochs (got \(patience))")
+    }
+    if (spec.layers ?? []).contains(where: { $0 > 100_000 }) {
+      throw CLIError("--layers: a layer of more than 100000 units is not supported")
+    }
+    _ = try LearningRateSchedule(parsing: spec.schedule ?? "constant", epochs: spec.epochs ?? 1)
+  }
+
+  private static func scaling(_ name: String?) throws -> FeatureScaling.Method? {
+    switch name?.lowercased() {
+    case "standardize", "standard": return .standardize
+    case "min-max", "minmax": return .minMax
+    case "none", nil: return nil
+    default: throw CLIError("--scale must be standardize, min-max or none (got '\(name ?? "")')")
+    }
+  }
+
+  // MARK: Running
+
+  func execute(quiet: Bool, saveSpec: String?) throws {
+    let spec = specification
+    let seed = spec.seed ?? 1
+    let (data, loss) = try loadData()
+    let split = try data.split(
+      validationFraction: spec.validationSplit ?? 0, testFraction: spec.testSplit ?? 0, seed: seed)
+    let scaling = try Self.scaling(spec.scale).map {
+      try FeatureScaling(fitting: $0, to: split.train.features)
+    }
+    func prepare(_ part: DataSet<Float>?) throws -> DataSet<Float>? {
+      guard let part else { return nil }
+      return try scaling.map { try part.scaled(by: $0) } ?? part
+    }
+    guard let train = try prepare(split.train) else { return }
+    let validation = try prepare(split.validation)
+    let test = try prepare(split.test)
+
+    var network = try Sequential<Float>.perceptron(
+      sizes: [data.featureCount] + (spec.layers ?? []) + [data.targetKind.width],
+      activation: spec.activation ?? .relu, dropout: spec.dropout ?? 0, seed: seed)
+    if loss == .binaryCrossEntropy { network = try Sequential(network.layers + [Sigmoid()]) }
+    let optimizer: any Optimizer<Float> =
+      spec.optimizer == "sgd"
+      ? try SGD(
+        parameters: network.parameters, learningRate: spec.learningRate ?? 0.01,
+        momentum: spec.momentum ?? 0, weightDecay: spec.weightDecay ?? 0)
+      : try Adam(
+        parameters: network.parameters, learningRate: spec.learningRate ?? 0.001,
+        weightDecay: spec.weightDecay ?? 0)
+    let epochs = spec.epochs ?? 20
+    let configuration = FitConfiguration(
+      epochs: epochs, batchSize: spec.batchSize ?? 32, seed: seed,
+      schedule: try LearningRateSchedule(parsing: spec.schedule ?? "constant", epochs: epochs),
+      earlyStopping: try spec.earlyStopping.map { try EarlyStopping(patience: $0) })
+
+    let display = ProgressDisplay(quiet: quiet, sampleCount: train.count)
+    if !quiet {
+      print(describe(data: data, split: split, loss: loss))
+      print("\(network)\noptimizer: \(optimizer)\n")
+    }
+    let history = try network.fit(
+      train, validation: validation, loss: loss.loss, optimizer: optimizer,
+      configuration: configuration, callbacks: display.callbacks)
+
+    var results: [(String, Double)] = []
+    for (name, value) in zip(history.columns, history.rows.last ?? []) where name != "learning_rate" {
+      results.append((name, value))
+    }
+    let stop = history.stopReason ?? .completed
+    if let test {
+      let evaluation = try network.evaluate(on: test, loss: loss.loss)
+      results.append(("test_loss", evaluation.loss))
+      for name in evaluation.metrics.keys.sorted() {
+        results.append(("test_" + name, evaluation.metrics[name] ?? .nan))
+      }
+    }
+    var metadata = [
+      "backprop-version": backpropVersion, "epochs-run": String(history.epochCount),
+      "stop-reason": stop.description, "training-samples": String(train.count),
+      "specification": try specificationJSON(),
+    ]
+    for (name, value) in results { metadata["final-" + name] = String(value) }
+
+    let model = try Model(
+      network: network, featureNames: data.featureNames, targetKind: data.targetKind,
+      scaling: scaling, loss: loss, metadata: metadata)
+    var written: [String] = []
+    if let path = spec.output {
+      try model.save(to: URL(fileURLWithPath: path))
+      written.append("model \(path)")
+    }
+    if let path = spec.history {
+      try history.write(to: URL(fileURLWithPath: path))
+      written.append("history \(path)")
+    }
+    if let path = spec.weights {
+      try network.safeTensors(metadata: ["format": "pt", "backprop-model": "sequential"])
+        .write(to: URL(fileURLWithPath: path))
+      written.append("weights \(path)")
+    }
+    if let path = saveSpec {
+      try AtomicFile.write(Data(try spec.yaml().utf8), to: URL(fileURLWithPath: path))
+      written.append("spec \(path)")
+    }
+
+    if stop != .completed { print(stop) }
+    for (name, value) in results { print("\(name): \(ProgressDisplay.format(value))") }
+    if !written.isEmpty { print("wrote " + written.joined(separator: ", ")) }
+    if case .diverged(let epoch, let batch, let value) = stop {
+      throw CLIError(
+        "training diverged: the loss became \(value) in epoch \(epoch), batch \(batch); the weights "
+          + "saved are the last good ones. Lower the learning rate (now \(spec.learningRate ?? 0)) "
+          + "or scale the inputs.")
+    }
+  }
+
+  /// The data set and the loss: the loss decides whether targets are classes, and without a loss
+  /// the data decide it.
+  private func loadData() throws -> (DataSet<Float>, LossFunction) {
+    let spec = specification
+    let named = try spec.loss.map(LossFunction.init(named:))
+    let data: DataSet<Float>
+    if let toy = spec.toy {
+      data = try ToyData.named(
+        toy, count: spec.samples ?? 400, noise: spec.noise ?? 0.1, seed: spec.seed ?? 1)
+    } else {
+      let encoding: DataTable.TargetEncoding =
+        named.map { $0.isClassification ? .classes : .values } ?? .automatic
+      data = try DataInput.load(
+        path: spec.data ?? "", target: spec.target, labels: spec.labels, encoding: encoding)
+    }
+    let isClassification = data.targetKind.classNames != nil
+    let loss = named ?? (isClassification ? .crossEntropy : .meanSquaredError)
+    if loss.isClassification != isClassification {
+      throw CLIError(
+        "the loss \(loss.rawValue) needs \(loss.isClassification ? "classes" : "numeric targets"), "
+          + "but the data have \(isClassification ? "classes" : "numeric targets")")
+    }
+    return (data, loss)
+  }
+
+  private func describe(data: DataSet<Float>, split: DataSplit<Float>, loss: LossFunction) -> String {
+    let target: String
+    switch data.targetKind {
+    case .classification(let column, let names):
+      target = "target '\(column)': \(names.count) classes (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", …" : ""))"
+    case .regression(let columns):
+      target = "target \(columns.map { "'\($0)'" }.joined(separator: ", ")): regression"
+    }
+    let parts = [
+      "\(split.train.count) training", split.validation.map { "\($0.count) validation" },
+      split.test.map { "\($0.count) test" },
+    ].compactMap { $0 }
+    return "data: \(data.count) samples × \(data.featureCount) features (\(parts.joined(separator: ", "))); "
+      + "\(target); loss \(loss.rawValue)"
+  }
+
+  private func specificationJSON() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(specification), as: UTF8.self)
+  }
+}
