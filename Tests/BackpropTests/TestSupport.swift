@@ -1,4 +1,5 @@
 import Backprop
+import Foundation
 import Testing
 
 /// Expects `body` to throw a ``BackpropError`` whose message contains every one of `fragments`.
@@ -33,4 +34,30 @@ func randomTensor<S: TensorScalar>(
   try Tensor(
     shape: shape,
     scalars: (0..<shape.reduce(1, *)).map { _ in S(generator.uniform(low: low, high: high)) })
+}
+
+/// A new empty directory for one test's files.
+func temporaryDirectory() throws -> URL {
+  let url = FileManager.default.temporaryDirectory
+    .appendingPathComponent("backprop-tests-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+/// The Python interpreter with numpy and safetensors that `Scripts/python-env` sets up, when the
+/// test run was given one (`Scripts/test` does); the cross-checks with Python need it.
+let testPython: String? = ProcessInfo.processInfo.environment["BACKPROP_TEST_PYTHON"]
+
+/// Runs `script` with the test Python and `arguments`; returns its standard output.
+func runPython(_ script: String, _ arguments: [String] = []) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: testPython ?? "/usr/bin/python3")
+  process.arguments = ["-c", script] + arguments
+  let output = Pipe()
+  process.standardOutput = output
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  #expect(process.terminationStatus == 0, "python failed: \(script)")
+  return String(decoding: data, as: UTF8.self)
 }
