@@ -21,8 +21,8 @@ enum DataInput {
 
   /// A data set from `path` with its targets; `classNames` pins the classes (a model's).
   static func load(
-    path: String, target: String?, labels: String?, encoding: DataTable.TargetEncoding,
-    classNames: [String]? = nil
+    path: String, target: String?, features: [String]? = nil, labels: String?,
+    encoding: DataTable.TargetEncoding, classNames: [String]? = nil
   ) throws -> DataSet<Float> {
     let url = URL(fileURLWithPath: path)
     switch format(of: path) {
@@ -34,7 +34,8 @@ enum DataInput {
         String($0).trimmingCharacters(in: .whitespaces)
       }
       return try DataTable(csvFile: url).dataSet(
-        targetColumns: columns, encoding: encoding, classNames: classNames)
+        targetColumns: columns, featureColumns: features, encoding: encoding,
+        classNames: classNames)
     case .npy, .idx:
       guard let labels else {
         throw CLIError("\(path): give the file of targets with --labels")

@@ -27,12 +27,7 @@ struct EvaluateCommand: ParsableCommand {
     let classNames = model.targetKind.classNames
     let data = try DataInput.load(
       path: data, target: target ?? model.targetKind.columnNames.joined(separator: ","),
-      labels: labels, encoding: classNames == nil ? .values : .classes, classNames: classNames)
-    guard data.featureNames == model.featureNames || DataInput.format(of: self.data) != .csv else {
-      throw CLIError(
-        "\(self.data): the features \(data.featureNames.prefix(6))… differ from the model's "
-          + "\(model.featureNames.prefix(6))…")
-    }
+      features: DataInput.format(of: data) == .csv ? model.featureNames : nil, labels: labels, encoding: classNames == nil ? .values : .classes, classNames: classNames)
     let evaluation = try model.evaluate(on: data)
     print("samples: \(evaluation.sampleCount)")
     if let matrix = evaluation.confusionMatrix { print("confusion matrix:\n\(matrix)") }

@@ -20,6 +20,7 @@ final class ProgressDisplay {
   private var epochStart: ContinuousClock.Instant
   private var lastDraw: ContinuousClock.Instant?
 
+  /// Starts the clock of the first epoch; create it just before training.
   init(quiet: Bool, sampleCount: Int) {
     self.mode = quiet ? .quiet : isatty(STDOUT_FILENO) == 1 ? .terminal : .lines
     self.sampleCount = sampleCount
@@ -42,7 +43,6 @@ final class ProgressDisplay {
   }
 
   private func batch(_ progress: BatchProgress) {
-    if progress.batch == 1 && lastDraw == nil { epochStart = clock.now }
     guard mode == .terminal else { return }
     if let lastDraw, clock.now - lastDraw < .milliseconds(100), progress.batch < progress.batchCount {
       return

@@ -15,6 +15,7 @@ struct RunSpecification: Codable, Equatable {
   var samples: Int?
   var noise: Double?
   var target: String?
+  var features: [String]?
   var layers: [Int]?
   var activation: ActivationFunction?
   var loss: String?
@@ -36,7 +37,7 @@ struct RunSpecification: Codable, Equatable {
   var weights: String?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
-    case data, labels, toy, samples, noise, target, layers, activation, loss, optimizer
+    case data, labels, toy, samples, noise, target, features, layers, activation, loss, optimizer
     case learningRate = "learning-rate"
     case momentum
     case weightDecay = "weight-decay"
@@ -62,6 +63,12 @@ struct RunSpecification: Codable, Equatable {
     samples = try value(.samples)
     noise = try value(.noise)
     target = try value(.target)
+    // `features: [a, b]` or `features: "a,b"`, as on the command line.
+    if let list = try? container.decodeIfPresent([String].self, forKey: .features) {
+      features = list
+    } else if let text: String = try value(.features) {
+      features = Self.parseNames(text)
+    }
     // `layers: [64, 32]` or `layers: "64,32"`, as on the command line.
     if let list = try? container.decodeIfPresent([Int].self, forKey: .layers) {
       layers = list
@@ -86,6 +93,11 @@ struct RunSpecification: Codable, Equatable {
     output = try value(.output)
     history = try value(.history)
     weights = try value(.weights)
+  }
+
+  /// `a, b` as `["a", "b"]`.
+  static func parseNames(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
   }
 
   /// `64,32` as `[64, 32]`; an empty text is no hidden layer.
@@ -153,6 +165,7 @@ struct RunSpecification: Codable, Equatable {
     take(\.samples)
     take(\.noise)
     take(\.target)
+    take(\.features)
     take(\.layers)
     take(\.activation)
     take(\.loss)
@@ -173,6 +186,15 @@ struct RunSpecification: Codable, Equatable {
     take(\.history)
     take(\.weights)
     return result
+  }
+
+  /// The settings that decide the trained weights, without the paths the results go to.
+  var withoutOutputs: RunSpecification {
+    var copy = self
+    copy.output = nil
+    copy.history = nil
+    copy.weights = nil
+    return copy
   }
 
   /// The spec as YAML, fields in a fixed order.

@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The target column of a CSV file (several, comma-separated, for regression).")
   var target: String?
 
+  @Option(help: "The feature columns of a CSV file, comma-separated (default: every other column).")
+  var features: String?
+
   @Option(help: "Hidden layer sizes, comma-separated, such as 64,32 (default 32).")
   var layers: String?
 
@@ -117,6 +120,7 @@ struct TrainCommand: ParsableCommand {
       flags.samples = samples
       flags.noise = noise
       flags.target = target
+      flags.features = features.map(RunSpecification.parseNames)
       flags.layers = try layers.map(RunSpecification.parseLayers)
       flags.activation = activation
       flags.loss = loss

@@ -103,11 +103,11 @@ struct TrainingRun {
       schedule: try LearningRateSchedule(parsing: spec.schedule ?? "constant", epochs: epochs),
       earlyStopping: try spec.earlyStopping.map { try EarlyStopping(patience: $0) })
 
-    let display = ProgressDisplay(quiet: quiet, sampleCount: train.count)
     if !quiet {
       print(describe(data: data, split: split, loss: loss))
       print("\(network)\noptimizer: \(optimizer)\n")
     }
+    let display = ProgressDisplay(quiet: quiet, sampleCount: train.count)
     let history = try network.fit(
       train, validation: validation, loss: loss.loss, optimizer: optimizer,
       configuration: configuration, callbacks: display.callbacks)
@@ -176,8 +176,13 @@ struct TrainingRun {
     } else {
       let encoding: DataTable.TargetEncoding =
         named.map { $0.isClassification ? .classes : .values } ?? .automatic
-      data = try DataInput.load(
-        path: spec.data ?? "", target: spec.target, labels: spec.labels, encoding: encoding)
+      do {
+        data = try DataInput.load(
+          path: spec.data ?? "", target: spec.target, features: spec.features,
+          labels: spec.labels, encoding: encoding)
+      } catch let error as BackpropError where spec.features == nil && "\(error)".contains("not a number") {
+        throw CLIError("\(error) (every column but the target is a feature; choose them with --features)")
+      }
     }
     let isClassification = data.targetKind.classNames != nil
     let loss = named ?? (isClassification ? .crossEntropy : .meanSquaredError)
@@ -208,6 +213,6 @@ struct TrainingRun {
   private func specificationJSON() throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(specification), as: UTF8.self)
+    return String(decoding: try encoder.encode(specification.withoutOutputs), as: UTF8.self)
   }
 }
