@@ -53,7 +53,8 @@ enum DataInput {
       let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
       let mapped = try labels.map { label in
         guard let position = index[own[label]] else {
-          throw CLIError("\(path): the class '\(own[label])' is not one of the model's \(classNames)")
+          throw CLIError(
+            "\(path): the class '\(own[label])' is not one of the model's \(classNames)")
         }
         return position
       }

@@ -44,7 +44,8 @@ final class ProgressDisplay {
 
   private func batch(_ progress: BatchProgress) {
     guard mode == .terminal else { return }
-    if let lastDraw, clock.now - lastDraw < .milliseconds(100), progress.batch < progress.batchCount {
+    if let lastDraw, clock.now - lastDraw < .milliseconds(100), progress.batch < progress.batchCount
+    {
       return
     }
     lastDraw = clock.now
@@ -75,7 +76,8 @@ final class ProgressDisplay {
     let number = String(summary.epoch).leftPadded(to: width)
     let line =
       "epoch \(number)/\(summary.epochs)  " + metrics.joined(separator: "  ")
-      + String(format: "  (%.2f s, %.0f samples/s)", elapsed, Double(sampleCount) / max(elapsed, 1e-9))
+      + String(
+        format: "  (%.2f s, %.0f samples/s)", elapsed, Double(sampleCount) / max(elapsed, 1e-9))
     if mode == .terminal { print("\r\u{1B}[2K", terminator: "") }
     print(line)
     fflush(nil)
@@ -84,7 +86,8 @@ final class ProgressDisplay {
   /// Four significant digits, without exponent for everyday magnitudes.
   static func format(_ value: Double) -> String {
     guard value.isFinite else { return "\(value)" }
-    return abs(value) >= 1e-3 || value == 0 ? String(format: "%.4f", value) : String(format: "%.3e", value)
+    return abs(value) >= 1e-3 || value == 0
+      ? String(format: "%.4f", value) : String(format: "%.3e", value)
   }
 
   static func clockTime(_ seconds: Double) -> String {

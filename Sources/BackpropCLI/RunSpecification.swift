@@ -107,7 +107,8 @@ struct RunSpecification: Codable, Equatable {
     if parts == [""] { return [] }
     let sizes = parts.map { Int($0) }
     guard sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-      throw CLIError("--layers takes positive sizes separated by commas, such as 64,32 (got '\(text)')")
+      throw CLIError(
+        "--layers takes positive sizes separated by commas, such as 64,32 (got '\(text)')")
     }
     return sizes.compactMap { $0 }
   }
@@ -119,7 +120,8 @@ struct RunSpecification: Codable, Equatable {
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-      throw CLIError("\(path): cannot read the spec file (\((error as NSError).localizedDescription))")
+      throw CLIError(
+        "\(path): cannot read the spec file (\((error as NSError).localizedDescription))")
     }
     do {
       guard let object = try Yams.load(yaml: text) as? [String: Any] else {

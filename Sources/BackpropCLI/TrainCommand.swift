@@ -31,7 +31,10 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The targets of .npy or IDX data: a .npy array or an IDX labels file.")
   var labels: String?
 
-  @Option(help: "A toy data set instead of a file: \((ToyData.classificationNames + ["sine"]).joined(separator: ", ")).")
+  @Option(
+    help:
+      "A toy data set instead of a file: \((ToyData.classificationNames + ["sine"]).joined(separator: ", "))."
+  )
   var toy: String?
 
   @Option(help: "Samples of the toy data set (default 400).")
@@ -49,7 +52,10 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Hidden layer sizes, comma-separated, such as 64,32 (default 32).")
   var layers: String?
 
-  @Option(help: "The hidden activation: \(ActivationFunction.allCases.map(\.rawValue).joined(separator: ", ")) (default relu).")
+  @Option(
+    help:
+      "The hidden activation: \(ActivationFunction.allCases.map(\.rawValue).joined(separator: ", ")) (default relu)."
+  )
   var activation: ActivationFunction?
 
   @Option(help: "The loss: \(LossFunction.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -87,10 +93,13 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The seed of everything random: split, initial weights, shuffling, dropout.")
   var seed: UInt64?
 
-  @Option(help: "Feature scaling stored with the model: standardize, min-max or none (default standardize).")
+  @Option(
+    help:
+      "Feature scaling stored with the model: standardize, min-max or none (default standardize).")
   var scale: String?
 
-  @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN].")
+  @Option(
+    help: "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN].")
   var schedule: String?
 
   @Option(help: "Stop after this many epochs without improvement, restoring the best weights.")

@@ -44,7 +44,9 @@ struct TrainingRun {
     if let epochs = spec.epochs, !(1...10_000_000).contains(epochs) {
       throw CLIError("--epochs must be in 1...10000000 (got \(epochs))")
     }
-    if let size = spec.batchSize, size < 1 { throw CLIError("--batch-size must be at least 1 (got \(size))") }
+    if let size = spec.batchSize, size < 1 {
+      throw CLIError("--batch-size must be at least 1 (got \(size))")
+    }
     if let samples = spec.samples, !(1...10_000_000).contains(samples) {
       throw CLIError("--samples must be in 1...10000000 (got \(samples))")
     }
@@ -113,7 +115,8 @@ struct TrainingRun {
       configuration: configuration, callbacks: display.callbacks)
 
     var results: [(String, Double)] = []
-    for (name, value) in zip(history.columns, history.rows.last ?? []) where name != "learning_rate" {
+    for (name, value) in zip(history.columns, history.rows.last ?? []) where name != "learning_rate"
+    {
       results.append((name, value))
     }
     let stop = history.stopReason ?? .completed
@@ -180,8 +183,11 @@ struct TrainingRun {
         data = try DataInput.load(
           path: spec.data ?? "", target: spec.target, features: spec.features,
           labels: spec.labels, encoding: encoding)
-      } catch let error as BackpropError where spec.features == nil && "\(error)".contains("not a number") {
-        throw CLIError("\(error) (every column but the target is a feature; choose them with --features)")
+      } catch let error as BackpropError
+        where spec.features == nil && "\(error)".contains("not a number")
+      {
+        throw CLIError(
+          "\(error) (every column but the target is a feature; choose them with --features)")
       }
     }
     let isClassification = data.targetKind.classNames != nil
@@ -194,11 +200,13 @@ struct TrainingRun {
     return (data, loss)
   }
 
-  private func describe(data: DataSet<Float>, split: DataSplit<Float>, loss: LossFunction) -> String {
+  private func describe(data: DataSet<Float>, split: DataSplit<Float>, loss: LossFunction) -> String
+  {
     let target: String
     switch data.targetKind {
     case .classification(let column, let names):
-      target = "target '\(column)': \(names.count) classes (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", …" : ""))"
+      target =
+        "target '\(column)': \(names.count) classes (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", …" : ""))"
     case .regression(let columns):
       target = "target \(columns.map { "'\($0)'" }.joined(separator: ", ")): regression"
     }
@@ -206,7 +214,8 @@ struct TrainingRun {
       "\(split.train.count) training", split.validation.map { "\($0.count) validation" },
       split.test.map { "\($0.count) test" },
     ].compactMap { $0 }
-    return "data: \(data.count) samples × \(data.featureCount) features (\(parts.joined(separator: ", "))); "
+    return
+      "data: \(data.count) samples × \(data.featureCount) features (\(parts.joined(separator: ", "))); "
       + "\(target); loss \(loss.rawValue)"
   }
 

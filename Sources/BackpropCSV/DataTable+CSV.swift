@@ -87,7 +87,8 @@ public enum CSVText {
         let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data,
         let text = String(data: data, encoding: .utf8)
       else {
-        throw BackpropError.invalidArgument(name: "CSV output", detail: "the writer produced no text")
+        throw BackpropError.invalidArgument(
+          name: "CSV output", detail: "the writer produced no text")
       }
       return text + "\n"
     } catch let error as BackpropError {

@@ -23,14 +23,16 @@ struct TrainCommandTests {
       let b = generator.uniform() * 4 - 2
       lines.append("\(a),\(b),\(a + b > 0 ? "setosa" : "virginica"),\(a - b)")
     }
-    try (lines.joined(separator: "\n") + "\n").write(toFile: path("flowers.csv"), atomically: true, encoding: .utf8)
+    try (lines.joined(separator: "\n") + "\n").write(
+      toFile: path("flowers.csv"), atomically: true, encoding: .utf8)
     return path("flowers.csv")
   }
 
   @Test func trainEvaluatePredictAndInfoOnAClassifier() throws {
     let data = try writeFlowers()
     let train = try runBackprop([
-      "train", "--data", data, "--target", "species", "--features", "a,b", "--layers", "8", "--epochs", "40",
+      "train", "--data", data, "--target", "species", "--features", "a,b", "--layers", "8",
+      "--epochs", "40",
       "--batch-size", "16", "--learning-rate", "0.02", "--validation-split", "0.25", "--seed", "2",
       "--output", path("model.json"), "--history", path("history.csv"),
       "--weights", path("weights.safetensors"),
@@ -109,15 +111,21 @@ struct TrainCommandTests {
       "--save-spec", path("resolved.yaml"),
     ])
     #expect(first.status == 0, "\(first.standardError)")
-    #expect(first.standardOutput.contains("epoch 2/2") && !first.standardOutput.contains("epoch 3/"))
+    #expect(
+      first.standardOutput.contains("epoch 2/2") && !first.standardOutput.contains("epoch 3/"))
     let resolved = try String(contentsOfFile: path("resolved.yaml"), encoding: .utf8)
     #expect(resolved.contains("epochs: 2") && resolved.contains("optimizer: adam"))
     // The resolved spec repeats the run exactly.
-    let again = try runBackprop(["train", "--spec", path("resolved.yaml"), "--output", path("b.json")])
+    let again = try runBackprop([
+      "train", "--spec", path("resolved.yaml"), "--output", path("b.json"),
+    ])
     #expect(again.status == 0, "\(again.standardError)")
-    #expect(try Data(contentsOf: directory.appendingPathComponent("a.json")) == Data(contentsOf: directory.appendingPathComponent("b.json")))
+    #expect(
+      try Data(contentsOf: directory.appendingPathComponent("a.json"))
+        == Data(contentsOf: directory.appendingPathComponent("b.json")))
 
-    try "data: \(data)\ntarget: species\nlearning_rate: 0.1\n".write(toFile: path("typo.yaml"), atomically: true, encoding: .utf8)
+    try "data: \(data)\ntarget: species\nlearning_rate: 0.1\n".write(
+      toFile: path("typo.yaml"), atomically: true, encoding: .utf8)
     let typo = try runBackprop(["train", "--spec", path("typo.yaml")])
     #expect(typo.status != 0 && typo.standardError.contains("unknown key learning_rate"))
     try "[1, 2".write(toFile: path("broken.json"), atomically: true, encoding: .utf8)
@@ -127,17 +135,27 @@ struct TrainCommandTests {
 
   @Test func badInputGetsAClearErrorAndNoTrap() throws {
     let data = try writeFlowers()
-    try "a,b,species\n1,2,x\n3,oops,y\n".write(toFile: path("bad.csv"), atomically: true, encoding: .utf8)
+    try "a,b,species\n1,2,x\n3,oops,y\n".write(
+      toFile: path("bad.csv"), atomically: true, encoding: .utf8)
     let cases: [([String], String)] = [
       (["train", "--data", data, "--target", "kind"], "there is no column 'kind'"),
-      (["train", "--data", path("bad.csv"), "--target", "species"], "bad.csv, line 3, column 'b': 'oops' is not a number"),
+      (
+        ["train", "--data", path("bad.csv"), "--target", "species"],
+        "bad.csv, line 3, column 'b': 'oops' is not a number"
+      ),
       (["train", "--data", path("missing.csv"), "--target", "species"], "cannot read the file"),
-      (["train", "--data", data, "--target", "species", "--layers", "8,-1"], "--layers takes positive sizes"),
+      (
+        ["train", "--data", data, "--target", "species", "--layers", "8,-1"],
+        "--layers takes positive sizes"
+      ),
       (["train", "--data", data, "--target", "species", "--epochs", "0"], "--epochs must be in"),
       (["train", "--data", data, "--target", "species", "--loss", "hinge"], "loss 'hinge'"),
       (["train", "--data", data, "--target", "species", "--loss", "mse"], "column 'species'"),
       (["train", "--data", data, "--target", "difference"], "choose them with --features"),
-      (["train", "--data", data, "--target", "species", "--schedule", "linear"], "learning-rate schedule 'linear'"),
+      (
+        ["train", "--data", data, "--target", "species", "--schedule", "linear"],
+        "learning-rate schedule 'linear'"
+      ),
       (["train", "--target", "species"], "--data FILE or --toy NAME"),
       (["evaluate", "--model", data, "--data", data], "not a Backprop model file"),
     ]
@@ -165,7 +183,8 @@ struct TrainCommandTests {
   @Test func toyDataTrainFromTheCommandLine() throws {
     let result = try runBackprop([
       "train", "--toy", "circles", "--samples", "200", "--noise", "0.05", "--layers", "8",
-      "--activation", "tanh", "--epochs", "30", "--learning-rate", "0.03", "--history", path("h.json"),
+      "--activation", "tanh", "--epochs", "30", "--learning-rate", "0.03", "--history",
+      path("h.json"),
     ])
     #expect(result.status == 0, "\(result.standardError)")
     let history = try String(contentsOfFile: path("h.json"), encoding: .utf8)

@@ -13,7 +13,8 @@ func expectError(
     Issue.record("expected an error containing \(fragments)", sourceLocation: sourceLocation)
   } catch {
     for fragment in fragments {
-      #expect("\(error)".contains(fragment), "\(error) lacks \(fragment)", sourceLocation: sourceLocation)
+      #expect(
+        "\(error)".contains(fragment), "\(error) lacks \(fragment)", sourceLocation: sourceLocation)
     }
   }
 }
@@ -24,12 +25,14 @@ struct CSVTests {
     let text = "name,x,label\n\"Smith, J\",1.5,a\n\"two\nlines\",2,\"b\"\"\"\n\nplain,3,a\n"
     let table = try DataTable(csvText: text, source: "people.csv")
     #expect(table.columnNames == ["name", "x", "label"])
-    #expect(table.rows == [["Smith, J", "1.5", "a"], ["two\nlines", "2", "b\""], ["plain", "3", "a"]])
+    #expect(
+      table.rows == [["Smith, J", "1.5", "a"], ["two\nlines", "2", "b\""], ["plain", "3", "a"]])
     // The quoted line break moves the later rows down a line; the blank line is skipped.
     #expect(table.lineNumbers == [2, 3, 6])
     let data: DataSet<Double> = try table.dataSet(targetColumns: ["label"], featureColumns: ["x"])
     #expect(data.targetKind.classNames == ["a", "b\""])
-    let broken = try DataTable(csvText: text.replacingOccurrences(of: "plain,3", with: "plain,n/a"), source: "people.csv")
+    let broken = try DataTable(
+      csvText: text.replacingOccurrences(of: "plain,3", with: "plain,n/a"), source: "people.csv")
     expectError(containing: "people.csv, line 6, column 'x'", "'n/a' is not a number") {
       let _: DataSet<Double> = try broken.dataSet(targetColumns: ["label"], featureColumns: ["x"])
     }

@@ -80,7 +80,9 @@ struct DataSetTests {
     let features = try Tensor<Double>([[1, 10, 5], [2, 20, 5], [3, 30, 5], [4, 40, 5]])
     let scaling = try FeatureScaling(fitting: .standardize, to: features)
     #expect(scaling.offsets == [2.5, 25, 5])
-    #expect(approximatelyEqual(scaling.scales, [(1.25).squareRoot(), (125.0).squareRoot(), 1], tolerance: 1e-15))
+    #expect(
+      approximatelyEqual(
+        scaling.scales, [(1.25).squareRoot(), (125.0).squareRoot(), 1], tolerance: 1e-15))
     let scaled = try scaling.apply(to: features)
     let column0 = stride(from: 0, to: 12, by: 3).map { scaled.scalars[$0] }
     #expect(abs(column0.reduce(0, +)) < 1e-12)

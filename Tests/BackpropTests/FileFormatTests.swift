@@ -8,7 +8,9 @@ struct FileFormatTests {
   /// An IDX file of unsigned bytes with the given shape.
   func idxBytes(shape: [Int], values: [UInt8]) -> Data {
     var data = Data([0, 0, 0x08, UInt8(shape.count)])
-    for size in shape { data.append(contentsOf: withUnsafeBytes(of: UInt32(size).bigEndian, Array.init)) }
+    for size in shape {
+      data.append(contentsOf: withUnsafeBytes(of: UInt32(size).bigEndian, Array.init))
+    }
     return data + Data(values)
   }
 
@@ -41,7 +43,8 @@ struct FileFormatTests {
   }
 
   @Test func idxErrorsNameTheByteOffset() throws {
-    expectError(containing: "x.idx, byte 12", "2×3 unsigned byte values (6 bytes)", "holds 5 bytes") {
+    expectError(containing: "x.idx, byte 12", "2×3 unsigned byte values (6 bytes)", "holds 5 bytes")
+    {
       _ = try IDXFile(data: idxBytes(shape: [2, 3], values: [1, 2, 3, 4, 5]), source: "x.idx")
     }
     expectError(containing: "byte 0", "two zero bytes") {
@@ -127,7 +130,8 @@ struct FileFormatTests {
     #expect(try NumPyArray(data: big, source: "b.npy").values == [2.5])
     let bytes = npy("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", [0, 128, 255])
     #expect(try NumPyArray(data: bytes, source: "c.npy").values == [0, 128, 255])
-    let half = npy("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", [0x00, 0x3c, 0x00, 0xc0])
+    let half = npy(
+      "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", [0x00, 0x3c, 0x00, 0xc0])
     #expect(try NumPyArray(data: half, source: "h.npy").values == [1, -2])
   }
 
@@ -143,17 +147,22 @@ struct FileFormatTests {
   @Test func npyErrorsNameTheProblem() throws {
     expectError(containing: "z.npy, byte 10", "'<c16' is not supported") {
       _ = try NumPyArray(
-        data: npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", Array(repeating: 0, count: 16)),
+        data: npy(
+          "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }",
+          Array(repeating: 0, count: 16)),
         source: "z.npy")
     }
     expectError(containing: "Fortran-order") {
       _ = try NumPyArray(
-        data: npy("{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }", Array(repeating: 0, count: 8)),
+        data: npy(
+          "{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }", Array(repeating: 0, count: 8)),
         source: "z.npy")
     }
     expectError(containing: "needs 16 data bytes but the file holds 8") {
       _ = try NumPyArray(
-        data: npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", Array(repeating: 0, count: 8)),
+        data: npy(
+          "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", Array(repeating: 0, count: 8)
+        ),
         source: "z.npy")
     }
     expectError(containing: "byte 0", "magic string") {
@@ -174,7 +183,8 @@ struct FileFormatTests {
     try NumPyArray.encode(try Tensor<Double>([[0.5, -1], [2, 1e-3]]))
       .write(to: directory.appendingPathComponent("ours.npy"))
     let printed = try runPython(script, [directory.path])
-    #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "[[0.5, -1.0], [2.0, 0.001]]")
+    #expect(
+      printed.trimmingCharacters(in: .whitespacesAndNewlines) == "[[0.5, -1.0], [2.0, 0.001]]")
     let data = try DataSet<Float>(
       npyFeatures: directory.appendingPathComponent("x.npy"),
       targets: directory.appendingPathComponent("y.npy"))

@@ -56,21 +56,27 @@ struct FitTests {
       configuration: FitConfiguration(epochs: 100, batchSize: 16, seed: 1))
     #expect(history.columns == ["loss", "mse", "mae", "learning_rate"])
     // With loss = MSE (mean reduction) both columns measure the same thing.
-    #expect(zip(history.values(of: "loss")!, history.values(of: "mse")!).allSatisfy { abs($0 - $1) < 1e-9 })
+    #expect(
+      zip(history.values(of: "loss")!, history.values(of: "mse")!).allSatisfy {
+        abs($0 - $1) < 1e-9
+      })
     #expect(history.last("mse")! < 0.02)
   }
 
   @Test func schedulesFollowTheirFormulas() throws {
     let step = LearningRateSchedule.step(every: 3, factor: 0.5)
-    #expect((1...7).map { step.learningRate(epoch: $0, initial: 1) } == [1, 1, 1, 0.5, 0.5, 0.5, 0.25])
+    #expect(
+      (1...7).map { step.learningRate(epoch: $0, initial: 1) } == [1, 1, 1, 0.5, 0.5, 0.5, 0.25])
     let exponential = LearningRateSchedule.exponential(decay: 0.9)
     #expect(abs(exponential.learningRate(epoch: 3, initial: 2) - 2 * 0.81) < 1e-15)
     let cosine = LearningRateSchedule.cosine(epochs: 4, minimum: 0.1)
     #expect(cosine.learningRate(epoch: 1, initial: 1) == 1)
     #expect(abs(cosine.learningRate(epoch: 3, initial: 1) - 0.55) < 1e-15)
     #expect(cosine.learningRate(epoch: 9, initial: 1) == 0.1)
-    #expect(try LearningRateSchedule(parsing: "step:10:0.5", epochs: 5) == .step(every: 10, factor: 0.5))
-    #expect(try LearningRateSchedule(parsing: "cosine", epochs: 5) == .cosine(epochs: 5, minimum: 0))
+    #expect(
+      try LearningRateSchedule(parsing: "step:10:0.5", epochs: 5) == .step(every: 10, factor: 0.5))
+    #expect(
+      try LearningRateSchedule(parsing: "cosine", epochs: 5) == .cosine(epochs: 5, minimum: 0))
     expectError(containing: "learning-rate schedule 'step:0.5'") {
       _ = try LearningRateSchedule(parsing: "step:0.5", epochs: 5)
     }
@@ -84,7 +90,10 @@ struct FitTests {
     let history = try model.fit(
       split.train, loss: SoftmaxCrossEntropy(), optimizer: optimizer,
       configuration: FitConfiguration(epochs: 4, schedule: .step(every: 2, factor: 0.1)))
-    #expect(history.values(of: "learning_rate")!.map { ($0 * 1e6).rounded() / 1e6 } == [0.4, 0.4, 0.04, 0.04])
+    #expect(
+      history.values(of: "learning_rate")!.map { ($0 * 1e6).rounded() / 1e6 } == [
+        0.4, 0.4, 0.04, 0.04,
+      ])
   }
 
   @Test func earlyStoppingRestoresTheBestEpochsWeights() throws {
@@ -94,7 +103,8 @@ struct FitTests {
     let optimizer = try SGD(parameters: model.parameters, learningRate: 3)
     let history = try model.fit(
       split.train, validation: split.validation, loss: SoftmaxCrossEntropy(), optimizer: optimizer,
-      configuration: FitConfiguration(epochs: 200, batchSize: 4, seed: 1, earlyStopping: try EarlyStopping(patience: 3)))
+      configuration: FitConfiguration(
+        epochs: 200, batchSize: 4, seed: 1, earlyStopping: try EarlyStopping(patience: 3)))
     guard case .earlyStopped(let best) = history.stopReason else {
       Issue.record("expected an early stop, got \(String(describing: history.stopReason))")
       return
@@ -149,7 +159,8 @@ struct FitTests {
     #expect(!loss.isFinite && history.epochCount == epoch - 1)
     #expect(model.parameters.map(\.value) == lastGood)
     #expect(model.parameters.allSatisfy { $0.value.isFinite })
-    #expect(history.stopReason?.description.contains("kept the weights from before that batch") == true)
+    #expect(
+      history.stopReason?.description.contains("kept the weights from before that batch") == true)
   }
 
   @Test func dataThatDoNotFitTheModelAreRejectedBeforeTraining() throws {
@@ -170,7 +181,8 @@ struct FitTests {
 
   @Test func dropoutDropsOnlyWhileTrainingAndScalesTheSurvivors() throws {
     let dropout = try Dropout<Double>(rate: 0.25, seed: 3)
-    let input = Variable(try Tensor<Double>(shape: [100, 40], repeating: 1), requiresGradient: true)
+    let input = Variable(
+      try Tensor<Double>(shape: [100, 40], repeating: 1), requiresGradient: true)
     #expect(try dropout(input).value == input.value)
     let output = try TrainingMode.training { try dropout(input) }
     let values = output.value.scalars

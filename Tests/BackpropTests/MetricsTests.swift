@@ -10,13 +10,17 @@ struct MetricsTests {
     #expect(try Metric.accuracy.value(prediction: prediction, target: target) == 0.75)
     let differences = [0.1, 0.1, 0.8, 0.8, 0.3, 0.3, 0.4, 0.4]
     #expect(
-      abs(try Metric.meanSquaredError.value(prediction: prediction, target: target)
-        - differences.map { $0 * $0 }.reduce(0, +) / 8) < 1e-15)
+      abs(
+        try Metric.meanSquaredError.value(prediction: prediction, target: target)
+          - differences.map { $0 * $0 }.reduce(0, +) / 8) < 1e-15)
     #expect(
-      abs(try Metric.meanAbsoluteError.value(prediction: prediction, target: target)
-        - differences.reduce(0, +) / 8) < 1e-15)
+      abs(
+        try Metric.meanAbsoluteError.value(prediction: prediction, target: target)
+          - differences.reduce(0, +) / 8) < 1e-15)
     // One output: the class is 1 from 0.5 up.
-    #expect(try Metric.accuracy.value(prediction: Tensor([[0.5], [0.2]]), target: Tensor([[1.0], [1]])) == 0.5)
+    #expect(
+      try Metric.accuracy.value(prediction: Tensor([[0.5], [0.2]]), target: Tensor([[1.0], [1]]))
+        == 0.5)
     expectError(containing: "metric") {
       _ = try Metric.accuracy.value(prediction: Tensor<Double>([[1, 2]]), target: Tensor([[1.0]]))
     }

@@ -6,7 +6,8 @@ import Testing
 struct PersistenceTests {
   func model() throws -> Model<Float> {
     let network = try Sequential<Float>.perceptron(sizes: [3, 5, 2], activation: .tanh, seed: 4)
-    let scaling = try FeatureScaling(method: .standardize, offsets: [1, 2, 3], scales: [0.5, 1, 2])
+    let scaling = try FeatureScaling(
+      method: .standardize, offsets: [1, 2, 3], scales: [0.5, 1, 2])
     return try Model(
       network: network, featureNames: ["a", "b", "c"],
       targetKind: .classification(column: "kind", classNames: ["no", "yes"]), scaling: scaling,
@@ -133,7 +134,8 @@ struct PersistenceTests {
     #expect(copy.parameters.map(\.value) == network.parameters.map(\.value))
     // The header is padded to 8 bytes, as the format requires.
     let bytes = try file.encoded()
-    #expect(bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } % 8 == 0)
+    #expect(
+      bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } % 8 == 0)
   }
 
   @Test func safetensorsThatDoNotFitAreRejectedWithoutChangingTheNetwork() throws {
@@ -196,7 +198,8 @@ struct PersistenceTests {
       var shapes: [String: [Int]]
     }
     let result = try JSONDecoder().decode(Printed.self, from: Data(printed.utf8))
-    #expect(result.shapes == ["0.weight": [4, 3], "0.bias": [4], "2.weight": [2, 4], "2.bias": [2]])
+    #expect(
+      result.shapes == ["0.weight": [4, 3], "0.bias": [4], "2.weight": [2, 4], "2.bias": [2]])
     #expect(try network(input).isApproximatelyEqual(to: Tensor(result.ours), tolerance: 1e-6))
     let theirs = try SafeTensors(contentsOf: directory.appendingPathComponent("theirs.safetensors"))
     #expect(theirs.metadata == ["format": "pt"])

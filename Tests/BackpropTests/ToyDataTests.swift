@@ -36,7 +36,9 @@ struct ToyDataTests {
     }
     for point in rows(try ToyData.twoMoons(count: 200, seed: 1)) {
       let center = point.label == 0 ? (0.0, 0.0) : (1.0, 0.5)
-      let radius = ((point.x - center.0) * (point.x - center.0) + (point.y - center.1) * (point.y - center.1)).squareRoot()
+      let radius =
+        ((point.x - center.0) * (point.x - center.0) + (point.y - center.1) * (point.y - center.1))
+        .squareRoot()
       #expect(abs(radius - 1) < 1e-12)
     }
     for point in rows(try ToyData.sineBoundary(count: 200, seed: 1)) {
@@ -49,8 +51,12 @@ struct ToyDataTests {
   }
 
   @Test func badArgumentsAreRejected() {
-    expectError(containing: "sample count", "0") { let _: DataSet<Float> = try ToyData.xor(count: 0, seed: 1) }
-    expectError(containing: "noise", "-1") { let _: DataSet<Float> = try ToyData.xor(count: 5, noise: -1, seed: 1) }
+    expectError(containing: "sample count", "0") {
+      let _: DataSet<Float> = try ToyData.xor(count: 0, seed: 1)
+    }
+    expectError(containing: "noise", "-1") {
+      let _: DataSet<Float> = try ToyData.xor(count: 5, noise: -1, seed: 1)
+    }
     expectError(containing: "toy data set 'swirl'", "moons") {
       let _: DataSet<Float> = try ToyData.named("swirl", count: 5, noise: 0, seed: 1)
     }

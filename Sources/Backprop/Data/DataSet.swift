@@ -187,7 +187,9 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   public func split(validationFraction: Double, testFraction: Double = 0, seed: UInt64) throws
     -> DataSplit<Scalar>
   {
-    for (name, value) in [("validation fraction", validationFraction), ("test fraction", testFraction)]
+    for (name, value) in [
+      ("validation fraction", validationFraction), ("test fraction", testFraction),
+    ]
     where !(value >= 0 && value < 1) {
       throw BackpropError.invalidArgument(name: name, detail: "\(value) must be in [0, 1)")
     }

@@ -47,7 +47,9 @@ public struct IDXFile: Sendable, Equatable {
     let headerSize = 4 + 4 * rank
     guard rank > 0, bytes.count >= headerSize else {
       throw fail(
-        3, "the header announces \(rank) dimensions (\(headerSize) bytes) but the file has \(bytes.count) bytes")
+        3,
+        "the header announces \(rank) dimensions (\(headerSize) bytes) but the file has \(bytes.count) bytes"
+      )
     }
     let shape = (0..<rank).map { dimension in
       (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * dimension + $1]) }
@@ -62,7 +64,8 @@ public struct IDXFile: Sendable, Equatable {
       throw fail(
         headerSize,
         "the header says \(dimensions) \(element.name) values (\(overflow ? "too many" : String(count * element.size)) bytes) "
-          + "after the \(headerSize)-byte header, but the file holds \(bytes.count - headerSize) bytes there")
+          + "after the \(headerSize)-byte header, but the file holds \(bytes.count - headerSize) bytes there"
+      )
     }
     self.shape = shape
     self.values = (0..<count).map { index in

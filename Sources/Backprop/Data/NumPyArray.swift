@@ -184,7 +184,9 @@ enum Float16Bits {
     switch exponent {
     case 0: return sign * fraction * 0x1p-24
     case 31: return fraction == 0 ? sign * .infinity : .nan
-    default: return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    default:
+      return sign * (1 + fraction / 1024)
+        * Float(sign: .plus, exponent: exponent - 15, significand: 1)
     }
   }
 }
@@ -212,7 +214,8 @@ extension DataSet {
     }
     let count = features.shape[0]
     let width = features.shape.count == 2 ? features.shape[1] : 1
-    let featureTensor = try Tensor(shape: [count, width], scalars: features.values.map { Scalar($0) })
+    let featureTensor = try Tensor(
+      shape: [count, width], scalars: features.values.map { Scalar($0) })
     let integral = !targets.descriptor.contains("f")
     if classification ?? (integral && targets.shape.count == 1) {
       let names = ClassNames.sorted(Set(targets.values.map { Self.labelName($0) }))

@@ -25,7 +25,8 @@ public enum ToyData {
     as type: Scalar.Type = Scalar.self
   ) throws -> DataSet<Scalar> {
     guard factor > 0, factor < 1 else {
-      throw BackpropError.invalidArgument(name: "circle factor", detail: "\(factor) must be in (0, 1)")
+      throw BackpropError.invalidArgument(
+        name: "circle factor", detail: "\(factor) must be in (0, 1)")
     }
     let outer = count - count / 2
     return try classification(count: count, noise: noise, seed: seed, classes: 2) { index, _ in
@@ -116,7 +117,8 @@ public enum ToyData {
       ys.append(Scalar(sin(x) + noise * generator.normal()))
     }
     return try DataSet(
-      features: Tensor(shape: [count, 1], scalars: xs), targets: Tensor(shape: [count, 1], scalars: ys),
+      features: Tensor(shape: [count, 1], scalars: xs),
+      targets: Tensor(shape: [count, 1], scalars: ys),
       featureNames: ["x"], targetKind: .regression(columns: ["y"]))
   }
 

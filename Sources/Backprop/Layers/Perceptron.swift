@@ -12,7 +12,9 @@ public enum ActivationFunction: String, Sendable, Codable, CaseIterable {
   case identity
 
   /// The activation as a layer.
-  public func makeLayer<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) -> any Layer<Scalar> {
+  public func makeLayer<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) -> any Layer<
+    Scalar
+  > {
     switch self {
     case .sigmoid: Sigmoid<Scalar>()
     case .tanh: Tanh<Scalar>()
@@ -55,7 +57,9 @@ extension Sequential {
           generator: &generator))
       if index < sizes.count - 2 {
         layers.append(activation.makeLayer())
-        if dropout > 0 { layers.append(try Dropout<Scalar>(rate: dropout, seed: seed &+ UInt64(index + 1))) }
+        if dropout > 0 {
+          layers.append(try Dropout<Scalar>(rate: dropout, seed: seed &+ UInt64(index + 1)))
+        }
       }
     }
     return try Sequential(layers)

@@ -51,9 +51,12 @@ public enum AtomicFile {
     let target = url.standardizedFileURL
     let directory = target.deletingLastPathComponent().path
     let temporary =
-      directory + "/." + target.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      directory + "/." + target.lastPathComponent
+      + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    guard descriptor >= 0 else { throw failure(target.path, "cannot create a file in \(directory)") }
+    guard descriptor >= 0 else {
+      throw failure(target.path, "cannot create a file in \(directory)")
+    }
     var renamed = false
     defer { if !renamed { unlink(temporary) } }
     do {

@@ -79,7 +79,8 @@ public struct LayerSpecification: Sendable, Equatable, Codable {
       guard weights.count == outputSize, weights.allSatisfy({ $0.count == inputSize }) else {
         let found = "\(weights.count) rows of \(Set(weights.map(\.count)).sorted()) values"
         throw fail(
-          "the weights must be \(outputSize) rows (one per output) of \(inputSize) values, found \(found)")
+          "the weights must be \(outputSize) rows (one per output) of \(inputSize) values, found \(found)"
+        )
       }
       if let bias, bias.count != outputSize {
         throw fail("the bias has \(bias.count) values but the layer has \(outputSize) outputs")

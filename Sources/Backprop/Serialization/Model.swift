@@ -45,7 +45,8 @@ public struct Model<Scalar: TensorScalar> {
     if let scaling, scaling.featureCount != featureNames.count {
       throw BackpropError.shapeMismatch(
         operation: "Model", shapes: [[scaling.featureCount], [featureNames.count]],
-        detail: "the scaling was fitted to \(scaling.featureCount) features, not \(featureNames.count)")
+        detail:
+          "the scaling was fitted to \(scaling.featureCount) features, not \(featureNames.count)")
     }
     if let outputs = network.outputSize, outputs != targetKind.width {
       throw BackpropError.shapeMismatch(
@@ -70,7 +71,8 @@ public struct Model<Scalar: TensorScalar> {
     guard data.featureCount == featureNames.count else {
       throw BackpropError.shapeMismatch(
         operation: "Model", shapes: [[data.featureCount], [featureNames.count]],
-        detail: "the data have \(data.featureCount) features; the model takes \(featureNames.count)")
+        detail: "the data have \(data.featureCount) features; the model takes \(featureNames.count)"
+      )
     }
     return try scaling.map { try data.scaled(by: $0) } ?? data
   }
@@ -149,7 +151,8 @@ public struct Model<Scalar: TensorScalar> {
     do {
       header = try decoder.decode(ModelFile.Header.self, from: data)
     } catch {
-      throw fail(nil, "not a Backprop model file: \(ModelFile.explain(error, byteCount: data.count))")
+      throw fail(
+        nil, "not a Backprop model file: \(ModelFile.explain(error, byteCount: data.count))")
     }
     guard header.format == ModelFile.formatName else {
       throw fail(nil, "not a Backprop model file (format '\(header.format ?? "none")')")
@@ -165,7 +168,8 @@ public struct Model<Scalar: TensorScalar> {
     do {
       file = try decoder.decode(ModelFile.self, from: data)
     } catch {
-      throw fail(nil, "the model file is incomplete: \(ModelFile.explain(error, byteCount: data.count))")
+      throw fail(
+        nil, "the model file is incomplete: \(ModelFile.explain(error, byteCount: data.count))")
     }
     let layers = try file.layers.enumerated().map { index, specification in
       try specification.makeLayer(as: Scalar.self, source: source, location: "layer \(index)")
@@ -192,7 +196,8 @@ public struct Model<Scalar: TensorScalar> {
       lines.append("target: regression of \(columns.joined(separator: ", "))")
     }
     lines.append("loss: \(loss.rawValue)")
-    lines.append("scaling: \(scaling.map { "\($0.method.rawValue) (stored with the model)" } ?? "none")")
+    lines.append(
+      "scaling: \(scaling.map { "\($0.method.rawValue) (stored with the model)" } ?? "none")")
     for key in metadata.keys.sorted() { lines.append("\(key): \(metadata[key] ?? "")") }
     return lines.joined(separator: "\n")
   }

@@ -81,7 +81,8 @@ public struct SafeTensors: Sendable, Equatable {
     }
     let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
     guard length <= UInt64(bytes.count - 8) else {
-      throw fail(0, "the header length \(length) runs past the end of the file (\(bytes.count) bytes)")
+      throw fail(
+        0, "the header length \(length) runs past the end of the file (\(bytes.count) bytes)")
     }
     let dataStart = 8 + Int(length)
     guard
@@ -119,12 +120,16 @@ public struct SafeTensors: Sendable, Equatable {
       }
       let values = (0..<count).map { index -> Double in
         let start = dataStart + offsets[0] + index * size
-        let word = (0..<size).reduce(UInt64(0)) { $0 | UInt64(bytes[start + $1]) << (8 * UInt64($1)) }
+        let word = (0..<size).reduce(UInt64(0)) {
+          $0 | UInt64(bytes[start + $1]) << (8 * UInt64($1))
+        }
         return Self.decode(word, dtype: dtype)
       }
       parsed.append((name, Entry(dtype: dtype, shape: shape, values: values), offsets[0]))
     }
-    entries = parsed.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }.map { ($0.name, $0.entry) }
+    entries = parsed.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }.map {
+      ($0.name, $0.entry)
+    }
   }
 
   private static func decode(_ word: UInt64, dtype: String) -> Double {
@@ -151,12 +156,15 @@ public struct SafeTensors: Sendable, Equatable {
     for (name, entry) in entries {
       guard entry.dtype == "F32" || entry.dtype == "F64" else {
         throw BackpropError.invalidArgument(
-          name: "safetensors dtype of '\(name)'", detail: "\(entry.dtype) cannot be written; use F32 or F64")
+          name: "safetensors dtype of '\(name)'",
+          detail: "\(entry.dtype) cannot be written; use F32 or F64")
       }
       let size = entry.dtype == "F32" ? 4 : 8
       for value in entry.values {
         if size == 4 {
-          withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+          withUnsafeBytes(of: Float(value).bitPattern.littleEndian) {
+            payload.append(contentsOf: $0)
+          }
         } else {
           withUnsafeBytes(of: value.bitPattern.littleEndian) { payload.append(contentsOf: $0) }
         }
@@ -223,12 +231,14 @@ extension Sequential {
         let shape = expected[name]?.shape ?? []
         guard entry.shape == shape else {
           throw fail(
-            "the tensor '\(name)' has shape \(entry.shape) but layer \(index) (\(linear)) needs \(shape)")
+            "the tensor '\(name)' has shape \(entry.shape) but layer \(index) (\(linear)) needs \(shape)"
+          )
         }
         guard entry.values.allSatisfy(\.isFinite) else {
           throw fail("the tensor '\(name)' holds a value that is not finite")
         }
-        let tensor = try Tensor<Scalar>(shape: entry.shape, scalars: entry.values.map { Scalar($0) })
+        let tensor = try Tensor<Scalar>(
+          shape: entry.shape, scalars: entry.values.map { Scalar($0) })
         updates.append((variable, part == "weight" ? try tensor.transposed() : tensor))
       }
     }

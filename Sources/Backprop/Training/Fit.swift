@@ -31,10 +31,12 @@ public struct FitConfiguration: Sendable, Equatable {
 
   func validate() throws {
     guard (1...10_000_000).contains(epochs) else {
-      throw BackpropError.invalidArgument(name: "epochs", detail: "\(epochs) must be in 1...10000000")
+      throw BackpropError.invalidArgument(
+        name: "epochs", detail: "\(epochs) must be in 1...10000000")
     }
     guard batchSize > 0 else {
-      throw BackpropError.invalidArgument(name: "batch size", detail: "\(batchSize) must be positive")
+      throw BackpropError.invalidArgument(
+        name: "batch size", detail: "\(batchSize) must be positive")
     }
     try schedule.validate()
   }
@@ -121,7 +123,9 @@ extension Layer {
     try requireFit(data, role: "training data")
     if let validation { try requireFit(validation, role: "validation data") }
     let metrics = Metric.defaults(for: data.targetKind)
-    let monitor = configuration.earlyStopping.map { $0.monitor ?? (validation == nil ? "loss" : "val_loss") }
+    let monitor = configuration.earlyStopping.map {
+      $0.monitor ?? (validation == nil ? "loss" : "val_loss")
+    }
     var best: (value: Double, epoch: Int, weights: [Tensor<Scalar>])?
     let initialRate = optimizer.learningRate
     var generator = configuration.shuffle ? RandomGenerator(seed: configuration.seed) : nil
@@ -174,7 +178,9 @@ extension Layer {
         }
         let higher = EarlyStopping.higherIsBetter(monitor)
         if let current = best {
-          isBest = higher ? value > current.value + rule.minimumDelta : value < current.value - rule.minimumDelta
+          isBest =
+            higher
+            ? value > current.value + rule.minimumDelta : value < current.value - rule.minimumDelta
         } else {
           isBest = value.isFinite
         }
@@ -186,7 +192,8 @@ extension Layer {
       let decision =
         callbacks.afterEpoch?(
           EpochSummary(
-            epoch: epoch, epochs: epochs, metrics: record.map { ($0.key, $0.value) }, isBest: isBest))
+            epoch: epoch, epochs: epochs, metrics: record.map { ($0.key, $0.value) }, isBest: isBest
+          ))
         ?? .proceed
       if outOfPatience, let best {
         history.stopReason = .earlyStopped(bestEpoch: best.epoch)
@@ -209,7 +216,8 @@ extension Layer {
     if let inputs = inputSize, inputs != data.featureCount {
       throw BackpropError.shapeMismatch(
         operation: "fit", shapes: [[inputs], [data.featureCount]],
-        detail: "the model takes \(inputs) inputs but the \(role) have \(data.featureCount) features")
+        detail:
+          "the model takes \(inputs) inputs but the \(role) have \(data.featureCount) features")
     }
     if let outputs = outputSize, outputs != data.targetKind.width {
       let what =

@@ -32,7 +32,8 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     case .cosine(let epochs, let minimum):
       guard epochs > 0, minimum.isFinite, minimum >= 0 else {
         throw BackpropError.invalidArgument(
-          name: "cosine schedule", detail: "epochs \(epochs) must be > 0 and minimum \(minimum) ≥ 0")
+          name: "cosine schedule", detail: "epochs \(epochs) must be > 0 and minimum \(minimum) ≥ 0"
+        )
       }
     }
   }
@@ -42,7 +43,8 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     let elapsed = Double(max(epoch - 1, 0))
     switch self {
     case .constant: return initial
-    case .step(let every, let factor): return initial * pow(factor, (elapsed / Double(every)).rounded(.down))
+    case .step(let every, let factor):
+      return initial * pow(factor, (elapsed / Double(every)).rounded(.down))
     case .exponential(let decay): return initial * pow(decay, elapsed)
     case .cosine(let epochs, let minimum):
       let progress = min(elapsed / Double(epochs), 1)

@@ -65,14 +65,16 @@ struct MetricTally {
         }
         for row in 0..<prediction.shape[0] {
           let range = (row * width)..<((row + 1) * width)
-          correct += Self.predictedClass(predicted[range]) == Self.predictedClass(expected[range]) ? 1 : 0
+          correct +=
+            Self.predictedClass(predicted[range]) == Self.predictedClass(expected[range]) ? 1 : 0
         }
       }
     }
   }
 
   /// The index of the largest value (the first on ties), or the 0.5 threshold for one output.
-  static func predictedClass<Scalar: TensorScalar>(_ row: Slice<UnsafeBufferPointer<Scalar>>) -> Int {
+  static func predictedClass<Scalar: TensorScalar>(_ row: Slice<UnsafeBufferPointer<Scalar>>) -> Int
+  {
     if row.count == 1 { return row[row.startIndex] >= 0.5 ? 1 : 0 }
     var best = row.startIndex
     for index in row.indices where row[index] > row[best] { best = index }
@@ -98,7 +100,8 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable, CustomStringConvert
   /// An empty matrix over `classNames`.
   public init(classNames: [String]) {
     self.classNames = classNames
-    self.counts = Array(repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
+    self.counts = Array(
+      repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
   }
 
   /// Adds a batch of outputs (logits, probabilities) against one-hot targets.
