@@ -54,19 +54,16 @@ public struct IDXFile: Sendable, Equatable {
     let shape = (0..<rank).map { dimension in
       (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * dimension + $1]) }
     }
-    let (count, overflow) = shape.reduce((1, false)) { partial, size in
-      let product = partial.0.multipliedReportingOverflow(by: size)
-      return (product.partialValue, partial.1 || product.overflow)
-    }
-    let expected = count.multipliedReportingOverflow(by: element.size)
-    guard !overflow, !expected.overflow, headerSize + expected.partialValue == bytes.count else {
+    let announced = byteCount(shape: shape, elementSize: element.size)
+    guard let expected = announced, headerSize + expected == bytes.count else {
       let dimensions = shape.map(String.init).joined(separator: "×")
       throw fail(
         headerSize,
-        "the header says \(dimensions) \(element.name) values (\(overflow ? "too many" : String(count * element.size)) bytes) "
-          + "after the \(headerSize)-byte header, but the file holds \(bytes.count - headerSize) bytes there"
-      )
+        "the header says \(dimensions) \(element.name) values (\(announced.map(String.init) ?? "too many") "
+          + "bytes) after the \(headerSize)-byte header, but the file holds "
+          + "\(bytes.count - headerSize) bytes there")
     }
+    let count = expected / element.size
     self.shape = shape
     self.values = (0..<count).map { index in
       let start = headerSize + index * element.size
@@ -110,15 +107,21 @@ extension DataSet {
           "the labels have shape \(labels.shape) but the images file holds \(count) samples")
     }
     let width = images.values.count / max(count, 1)
-    let names = ClassNames.sorted(Set(labels.values.map { Self.labelName($0) }))
-    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
     try self.init(
       features: Tensor(shape: [count, width], scalars: images.values.map { Scalar($0) }),
-      labels: labels.values.map { index[Self.labelName($0)] ?? 0 }, classNames: names,
-      featureNames: (0..<width).map { "pixel\($0)" })
+      numericLabels: labels.values, featureNames: (0..<width).map { "pixel\($0)" })
   }
 
-  static func labelName(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+  /// A classification data set whose classes are the distinct numbers among `numericLabels`,
+  /// named as integers where they are whole ("7", not "7.0") and in numeric order.
+  init(features: Tensor<Scalar>, numericLabels: [Double], featureNames: [String]? = nil) throws {
+    func name(_ value: Double) -> String {
+      value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+    let names = ClassNames.sorted(Set(numericLabels.map(name)))
+    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    try self.init(
+      features: features, labels: numericLabels.map { index[name($0)] ?? 0 }, classNames: names,
+      featureNames: featureNames)
   }
 }

@@ -80,14 +80,15 @@ public struct NumPyArray: Sendable, Equatable {
         8 + lengthSize,
         "the data type '\(descriptor)' is not supported (use float16/32/64, integers or bool)")
     }
-    let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
     let available = bytes.count - dataStart
-    guard count.multipliedReportingOverflow(by: decoder.size).partialValue == available else {
+    let needed = byteCount(shape: shape, elementSize: decoder.size)
+    guard needed == available else {
       throw fail(
         dataStart,
-        "the shape \(shape) of '\(descriptor)' needs \(count * decoder.size) data bytes but "
-          + "the file holds \(available)")
+        "the shape \(shape) of '\(descriptor)' needs \(needed.map(String.init) ?? "too many") "
+          + "data bytes but the file holds \(available)")
     }
+    let count = available / decoder.size
     self.shape = shape
     self.descriptor = descriptor
     self.values = (0..<count).map { index in
@@ -218,11 +219,7 @@ extension DataSet {
       shape: [count, width], scalars: features.values.map { Scalar($0) })
     let integral = !targets.descriptor.contains("f")
     if classification ?? (integral && targets.shape.count == 1) {
-      let names = ClassNames.sorted(Set(targets.values.map { Self.labelName($0) }))
-      let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-      try self.init(
-        features: featureTensor, labels: targets.values.map { index[Self.labelName($0)] ?? 0 },
-        classNames: names)
+      try self.init(features: featureTensor, numericLabels: targets.values)
     } else {
       let columns = targets.shape.count == 2 ? targets.shape[1] : 1
       try self.init(

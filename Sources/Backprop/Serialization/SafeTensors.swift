@@ -109,16 +109,15 @@ public struct SafeTensors: Sendable, Equatable {
       guard let size = Self.sizes[dtype] else {
         throw fail(8, "the tensor '\(name)' has dtype \(dtype), which is not supported")
       }
-      let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-      guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1],
-        offsets[1] <= dataSize, offsets[1] - offsets[0] == count * size
+      guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize,
+        byteCount(shape: shape, elementSize: size) == offsets[1] - offsets[0]
       else {
         throw fail(
           dataStart + max(offsets[0], 0),
           "the tensor '\(name)' (\(dtype) \(shape)) has data offsets \(offsets) that do not fit "
             + "its size or the \(dataSize) data bytes")
       }
-      let values = (0..<count).map { index -> Double in
+      let values = (0..<((offsets[1] - offsets[0]) / size)).map { index -> Double in
         let start = dataStart + offsets[0] + index * size
         let word = (0..<size).reduce(UInt64(0)) {
           $0 | UInt64(bytes[start + $1]) << (8 * UInt64($1))

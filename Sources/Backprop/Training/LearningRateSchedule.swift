@@ -62,7 +62,9 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     switch (parts.first, numbers.count) {
     case ("constant", 0): self = .constant
     case ("step", 2):
-      guard let every = numbers[0], let factor = numbers[1], every == every.rounded() else {
+      guard let every = numbers[0], let factor = numbers[1], every == every.rounded(),
+        abs(every) < 1e9
+      else {
         throw Self.parseError(text)
       }
       self = .step(every: Int(every), factor: factor)
