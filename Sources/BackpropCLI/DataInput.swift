@@ -64,6 +64,17 @@ enum DataInput {
     }
   }
 
+  /// The labelled data at `path`, with the model's features and classes.
+  static func load(for model: Model<Float>, path: String, target: String?, labels: String?)
+    throws -> DataSet<Float>
+  {
+    let classNames = model.targetKind.classNames
+    return try DataInput.load(
+      path: path, target: target ?? model.targetKind.columnNames.joined(separator: ","),
+      features: DataInput.format(of: path) == .csv ? model.featureNames : nil, labels: labels,
+      encoding: classNames == nil ? .values : .classes, classNames: classNames)
+  }
+
   /// The features the model takes, from a file that may lack the target: CSV columns are
   /// picked by name, `.npy` and IDX arrays are taken whole.
   static func features(path: String, names: [String]) throws -> Tensor<Float> {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backprop
+import Foundation
 
 extension Demo.Name: ExpressibleByArgument {}
 
@@ -27,6 +28,9 @@ struct DemoCommand: ParsableCommand {
     name: [.customLong("learning-rate"), .customLong("lr")], help: "Override the learning rate.")
   var learningRate: Double?
 
+  @Option(help: "A directory for the run's pictures (loss, network, decision regions or fit), as SVG.")
+  var plots: String?
+
   func validate() throws {
     if !list && name == nil {
       throw ValidationError(
@@ -50,6 +54,14 @@ struct DemoCommand: ParsableCommand {
       return
     }
     let options = Demo.Options(seed: seed, epochs: epochs, learningRate: learningRate)
-    _ = try Demo.run(name, options: options) { print($0) }
+    let report = try Demo.run(name, options: options) { print($0) }
+    if let plots {
+      try FileManager.default.createDirectory(atPath: plots, withIntermediateDirectories: true)
+      let pictures = try report.pictures()
+      for (name, picture) in pictures {
+        try picture.write(to: URL(fileURLWithPath: plots).appendingPathComponent(name + ".svg"))
+      }
+      print("wrote \(pictures.map { $0.name + ".svg" }.joined(separator: ", ")) in \(plots)")
+    }
   }
 }

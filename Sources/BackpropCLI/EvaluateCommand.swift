@@ -26,9 +26,7 @@ struct EvaluateCommand: ParsableCommand {
     let model = try Model<Float>(contentsOf: URL(fileURLWithPath: model))
     let classNames = model.targetKind.classNames
     let data = try DataInput.load(
-      path: data, target: target ?? model.targetKind.columnNames.joined(separator: ","),
-      features: DataInput.format(of: data) == .csv ? model.featureNames : nil, labels: labels,
-      encoding: classNames == nil ? .values : .classes, classNames: classNames)
+      for: model, path: data, target: target, labels: labels)
     let evaluation = try model.evaluate(on: data)
     print("samples: \(evaluation.sampleCount)")
     if let matrix = evaluation.confusionMatrix { print("confusion matrix:\n\(matrix)") }

@@ -35,6 +35,7 @@ struct RunSpecification: Codable, Equatable {
   var output: String?
   var history: String?
   var weights: String?
+  var plots: String?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case data, labels, toy, samples, noise, target, features, layers, activation, loss, optimizer
@@ -47,7 +48,7 @@ struct RunSpecification: Codable, Equatable {
     case testSplit = "test-split"
     case seed, scale, schedule
     case earlyStopping = "early-stopping"
-    case output, history, weights
+    case output, history, weights, plots
   }
 
   init() {}
@@ -93,6 +94,7 @@ struct RunSpecification: Codable, Equatable {
     output = try value(.output)
     history = try value(.history)
     weights = try value(.weights)
+    plots = try value(.plots)
   }
 
   /// `a, b` as `["a", "b"]`.
@@ -187,6 +189,7 @@ struct RunSpecification: Codable, Equatable {
     take(\.output)
     take(\.history)
     take(\.weights)
+    take(\.plots)
     return result
   }
 
@@ -196,6 +199,7 @@ struct RunSpecification: Codable, Equatable {
     copy.output = nil
     copy.history = nil
     copy.weights = nil
+    copy.plots = nil
     return copy
   }
 

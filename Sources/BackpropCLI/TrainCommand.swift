@@ -114,6 +114,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Where to write the weights in safetensors format, named as PyTorch names them.")
   var weights: String?
 
+  @Option(help: "A directory for the run's pictures (loss, accuracy, network, decision regions or fit).")
+  var plots: String?
+
   @Option(help: "Write the resolved settings to this YAML file.")
   var saveSpec: String?
 
@@ -149,6 +152,7 @@ struct TrainCommand: ParsableCommand {
       flags.output = output
       flags.history = history
       flags.weights = weights
+      flags.plots = plots
       return flags
     }
   }

@@ -110,9 +110,27 @@ struct TrainingRun {
       print("\(network)\noptimizer: \(optimizer)\n")
     }
     let display = ProgressDisplay(quiet: quiet, sampleCount: train.count)
+    var callbacks = display.callbacks
+    var snapshots: [(title: String, picture: SVGCanvas)] = []
+    if spec.plots != nil, data.featureCount == 2, data.targetKind.classNames != nil {
+      // Decision regions at six evenly spaced epochs, as seed 003 plots them.
+      let marks = Set((0..<6).map { 1 + (epochs - 1) * $0 / 5 })
+      let showProgress = callbacks.afterEpoch
+      callbacks.afterEpoch = { summary in
+        if marks.contains(summary.epoch) {
+          let snapshot = try? Model(
+            network: network, featureNames: data.featureNames, targetKind: data.targetKind,
+            scaling: scaling, loss: loss)
+          if let picture = try? snapshot?.decisionRegions(on: split.train, title: "") {
+            snapshots.append(("epoch \(summary.epoch)", picture))
+          }
+        }
+        return showProgress?(summary) ?? .proceed
+      }
+    }
     let history = try network.fit(
       train, validation: validation, loss: loss.loss, optimizer: optimizer,
-      configuration: configuration, callbacks: display.callbacks)
+      configuration: configuration, callbacks: callbacks)
 
     var results: [(String, Double)] = []
     for (name, value) in zip(history.columns, history.rows.last ?? []) where name != "learning_rate"
@@ -151,6 +169,15 @@ struct TrainingRun {
         .write(to: URL(fileURLWithPath: path))
       written.append("weights \(path)")
     }
+    if let directory = spec.plots {
+      let pictures = try Self.pictures(
+        model: model, history: history, data: data, snapshots: snapshots)
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      for (name, picture) in pictures {
+        try picture.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".svg"))
+      }
+      written.append("pictures \(pictures.map { $0.name + ".svg" }.joined(separator: ", ")) in \(directory)")
+    }
     if let path = saveSpec {
       try AtomicFile.write(Data(try spec.yaml().utf8), to: URL(fileURLWithPath: path))
       written.append("spec \(path)")
@@ -165,6 +192,36 @@ struct TrainingRun {
           + "saved are the last good ones. Lower the learning rate (now \(spec.learningRate ?? 0)) "
           + "or scale the inputs.")
     }
+  }
+
+  /// The pictures of a finished run, by file name without extension.
+  static func pictures(
+    model: Model<Float>, history: History, data: DataSet<Float>,
+    snapshots: [(title: String, picture: SVGCanvas)]
+  ) throws -> [(name: String, picture: SVGCanvas)] {
+    let positive = history.values(of: "loss")?.allSatisfy { $0 > 0 } ?? false
+    var pictures = [
+      ("loss", try Plot.metricCurves(history, logScale: positive, title: "Loss")),
+      (
+        "network",
+        try Plot.network(
+          model.network, inputNames: model.featureNames,
+          outputNames: model.targetKind.classNames ?? model.targetKind.columnNames)
+      ),
+    ]
+    if history.columns.contains("accuracy") {
+      pictures.append(("accuracy", try Plot.metricCurves(history, metrics: ["accuracy"], title: "Accuracy")))
+    }
+    if data.featureCount == 2, data.targetKind.classNames != nil {
+      pictures.append(("boundary", try model.decisionRegions(on: data)))
+      if !snapshots.isEmpty {
+        pictures.append(("boundary-snapshots", Plot.grid(snapshots, title: "Decision regions during training")))
+      }
+    }
+    if data.featureCount == 1, data.targetKind.width == 1, data.targetKind.classNames == nil {
+      pictures.append(("fit", try model.regressionFit(on: data)))
+    }
+    return pictures
   }
 
   /// The data set and the loss: the loss decides whether targets are classes, and without a loss

@@ -123,6 +123,8 @@ public struct DemoReport: Sendable {
   public var predictions: [[Double]] = []
   /// Named results (initial error, weights after the first step, accuracy, …).
   public var figures: [Figure] = []
+  /// The trained network's layers, weights included.
+  public var network: [LayerSpecification] = []
 
   /// The value of the figure with this name, if the demo computed one.
   public func figure(_ name: String) -> Double? {
@@ -213,6 +215,7 @@ struct DemoContext {
     outputTransform: (Tensor<Double>) throws -> Tensor<Double> = { $0 }
   ) throws -> Tensor<Double> {
     let predictions = try outputTransform(try model(inputs))
+    report.network = try model.layers.map { try LayerSpecification($0) }
     report.inputs = Format.rows(inputs)
     report.targets = Format.rows(targets)
     report.predictions = Format.rows(predictions)

@@ -40,6 +40,20 @@ public struct History: Sendable, Equatable, Codable {
   /// An empty history.
   public init() {}
 
+  /// A history from columns and rows, as read from a file.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when a row's length differs from
+  ///   the columns' or a column name repeats.
+  public init(columns: [String], rows: [[Double]], stopReason: StopReason? = nil) throws {
+    guard Set(columns).count == columns.count, rows.allSatisfy({ $0.count == columns.count }) else {
+      throw BackpropError.invalidArgument(
+        name: "history", detail: "the rows must have one value per column, and names must not repeat")
+    }
+    self.columns = columns
+    self.rows = rows
+    self.stopReason = stopReason
+  }
+
   /// The number of finished epochs.
   public var epochCount: Int { rows.count }
 

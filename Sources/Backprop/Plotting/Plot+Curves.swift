@@ -1,0 +1,120 @@
+import Foundation
+
+extension Plot {
+  /// Metric curves of a training history: one colour per metric, training solid and validation
+  /// (`val_…`) dashed, epochs along x; `logScale` puts y on a logarithmic axis.
+  ///
+  /// `metrics` names the history columns to draw (training names pull in their `val_` partners);
+  /// by default the losses.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a metric the history lacks, an
+  ///   empty history, or a log scale over values that are not positive.
+  public static func metricCurves(
+    _ history: History, metrics: [String]? = nil, logScale: Bool = false,
+    title: String = "Training history", width: Double = 800, height: Double = 600
+  ) throws -> SVGCanvas {
+    guard history.epochCount > 0 else {
+      throw BackpropError.invalidArgument(name: "history", detail: "it has no epochs to draw")
+    }
+    let wanted = metrics ?? history.columns.filter { !$0.hasPrefix("val_") && $0.hasSuffix("loss") }
+    for name in wanted where !history.columns.contains(name) {
+      throw BackpropError.invalidArgument(
+        name: "metric '\(name)'", detail: "the history has \(history.columns.joined(separator: ", "))")
+    }
+    let bases = wanted.map { $0.hasPrefix("val_") ? String($0.dropFirst(4)) : $0 }
+      .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    var series: [(name: String, base: Int, dashed: Bool, values: [Double])] = []
+    for (index, base) in bases.enumerated() {
+      for name in [base, "val_" + base] where history.columns.contains(name) {
+        series.append((name, index, name.hasPrefix("val_"), history.values(of: name) ?? []))
+      }
+    }
+    let finite = series.flatMap(\.values).filter(\.isFinite)
+    if logScale, finite.contains(where: { $0 <= 0 }) {
+      throw BackpropError.invalidArgument(
+        name: "log scale", detail: "the curves hold values ≤ 0, which a log axis cannot show")
+    }
+    var canvas = SVGCanvas(width: width, height: height)
+    let frame = PlotFrame(
+      canvas: canvas, xRange: 1...Double(max(history.epochCount, 2)),
+      yRange: (finite.min() ?? 0)...(finite.max() ?? 1), logY: logScale)
+    frame.drawAxes(
+      on: &canvas, title: title, xLabel: "epoch", yLabel: logScale ? "value (log scale)" : "value")
+    for curve in series {
+      let points = curve.values.enumerated().filter { $0.element.isFinite }
+        .map { (frame.x(Double($0.offset + 1)), frame.y($0.element)) }
+      canvas.polyline(
+        points, stroke: color(curve.base), width: 2.5, dashed: curve.dashed,
+        className: "curve curve-\(curve.name)")
+    }
+    frame.drawLegend(
+      series.map {
+        PlotFrame.LegendEntry(label: $0.name, color: color($0.base), isLine: true, dashed: $0.dashed)
+      }, on: &canvas)
+    return canvas
+  }
+
+  /// A 1-D regression: the data as points and the model's prediction as a curve over the range
+  /// of the inputs (and beyond by 5%).
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` unless the data have one feature and
+  ///   one target; errors of `predict`.
+  public static func regressionFit<Scalar: TensorScalar>(
+    data: DataSet<Scalar>, title: String = "Regression fit", width: Double = 800,
+    height: Double = 600, predict: (Tensor<Scalar>) throws -> Tensor<Scalar>
+  ) throws -> SVGCanvas {
+    guard data.featureCount == 1, data.targetKind.width == 1, data.targetKind.classNames == nil else {
+      throw BackpropError.invalidArgument(
+        name: "regression fit",
+        detail: "needs one feature and one numeric target; the data have \(data.featureCount) features")
+    }
+    let xs = data.features.scalars.map(Double.init)
+    let ys = data.targets.scalars.map(Double.init)
+    let low = xs.min() ?? 0
+    let high = xs.max() ?? 1
+    let margin = (high - low) * 0.05
+    let curveXs = (0...200).map { low - margin + (high - low + 2 * margin) * Double($0) / 200 }
+    let curveYs = try predict(Tensor(shape: [curveXs.count, 1], scalars: curveXs.map { Scalar($0) }))
+      .scalars.map(Double.init)
+    var canvas = SVGCanvas(width: width, height: height)
+    let allY = (ys + curveYs).filter(\.isFinite)
+    let frame = PlotFrame(
+      canvas: canvas, xRange: (low - margin)...(high + margin),
+      yRange: (allY.min() ?? 0)...(allY.max() ?? 1))
+    frame.drawAxes(
+      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.targetKind.columnNames[0])
+    for (x, y) in zip(xs, ys) {
+      canvas.circle(center: (frame.x(x), frame.y(y)), radius: 3.5, fill: color(0), className: "point")
+    }
+    canvas.polyline(
+      zip(curveXs, curveYs).filter { $0.1.isFinite }.map { (frame.x($0.0), frame.y($0.1)) },
+      stroke: color(1), width: 3, className: "curve curve-prediction")
+    frame.drawLegend(
+      [
+        PlotFrame.LegendEntry(label: "data", color: color(0), isLine: false),
+        PlotFrame.LegendEntry(label: "prediction", color: color(1), isLine: true),
+      ], on: &canvas)
+    return canvas
+  }
+
+  /// Pictures side by side in a grid of `columns`, each under its own title, as the snapshots
+  /// every few epochs of seed 003.
+  public static func grid(
+    _ panels: [(title: String, picture: SVGCanvas)], columns: Int = 3, title: String,
+    panelWidth: Double = 400, panelHeight: Double = 300
+  ) -> SVGCanvas {
+    let columns = max(1, min(columns, panels.count))
+    let rows = (panels.count + columns - 1) / columns
+    var canvas = SVGCanvas(
+      width: panelWidth * Double(columns), height: 50 + (panelHeight + 25) * Double(rows))
+    canvas.text(
+      title, at: (canvas.width / 2, 30), size: 18, anchor: .middle, weight: "bold", className: "title")
+    for (index, panel) in panels.enumerated() {
+      let x = panelWidth * Double(index % columns)
+      let y = 50 + (panelHeight + 25) * Double(index / columns)
+      canvas.text(panel.title, at: (x + panelWidth / 2, y + 15), size: 14, anchor: .middle, className: "panel-title")
+      canvas.embed(panel.picture, x: x, y: y + 22, width: panelWidth, height: panelHeight)
+    }
+    return canvas
+  }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+extension Plot {
+  /// What the edges of a network diagram show.
+  public enum EdgeValue: String, Sendable, CaseIterable {
+    /// The weights.
+    case weights
+    /// The weights' gradients from the last backward pass (zero where there is none).
+    case gradients
+  }
+
+  /// A diagram of a network of `Linear` layers, as in Mazur's post and TensorFlow Playground:
+  /// one column of neurons per layer, each neuron labelled with the activation that follows its
+  /// layer and its bias, edges blue for positive and orange for negative values, their width and
+  /// opacity growing with the magnitude (relative to the largest).
+  ///
+  /// Layers of more than 12 neurons show their first 11 and a "+N more" mark.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a network without a `Linear`.
+  public static func network<Scalar: TensorScalar>(
+    _ network: Sequential<Scalar>, edges: EdgeValue = .weights, inputNames: [String]? = nil,
+    outputNames: [String]? = nil, title: String = "Network", width: Double = 800,
+    height: Double = 600
+  ) throws -> SVGCanvas {
+    var columns: [(size: Int, activation: String, layer: Linear<Scalar>?)] = []
+    for layer in network.layers {
+      if let linear = layer as? Linear<Scalar> {
+        if columns.isEmpty { columns.append((linear.inputSize ?? 0, "", nil)) }
+        columns.append((linear.outputSize ?? 0, "", linear))
+      } else if !columns.isEmpty, columns[columns.count - 1].layer != nil {
+        columns[columns.count - 1].activation = symbol(for: layer)
+      }
+    }
+    guard columns.count >= 2 else {
+      throw BackpropError.invalidArgument(
+        name: "network diagram", detail: "the network has no Linear layer to draw")
+    }
+    let shown = 12
+    func visible(_ size: Int) -> Int { size > shown ? shown - 1 : size }
+    var canvas = SVGCanvas(width: width, height: height)
+    canvas.text(title, at: (width / 2, 30), size: 18, anchor: .middle, weight: "bold", className: "title")
+    let left = 110.0
+    let right = width - 110
+    let top = 70.0
+    let bottom = height - 40
+    func position(column: Int, row: Int) -> (Double, Double) {
+      let x = left + (right - left) * Double(column) / Double(columns.count - 1)
+      let count = visible(columns[column].size) + (columns[column].size > shown ? 1 : 0)
+      let spacing = min(60, (bottom - top) / Double(max(count, 1)))
+      let y = (top + bottom) / 2 + spacing * (Double(row) - Double(count - 1) / 2)
+      return (x, y)
+    }
+
+    let values: [[[Double]]] = columns.dropFirst().map { column in
+      guard let linear = column.layer else { return [] }
+      let tensor = edges == .weights ? linear.weight.value : (linear.weight.gradient ?? Tensor(0))
+      let rows = linear.inputSize ?? 0
+      let outputs = linear.outputSize ?? 0
+      let scalars = tensor.count == rows * outputs ? tensor.scalars.map(Double.init) : Array(repeating: 0, count: rows * outputs)
+      return (0..<rows).map { Array(scalars[($0 * outputs)..<(($0 + 1) * outputs)]) }
+    }
+    let largest = max(values.joined().joined().map(abs).max() ?? 0, 1e-12)
+    for (index, matrix) in values.enumerated() {
+      for (from, row) in matrix.enumerated().prefix(visible(columns[index].size)) {
+        for (to, value) in row.enumerated().prefix(visible(columns[index + 1].size)) {
+          let strength = abs(value) / largest
+          canvas.line(
+            from: position(column: index, row: from), to: position(column: index + 1, row: to),
+            stroke: value >= 0 ? "#1f77b4" : "#ff7f0e", width: 0.5 + 5 * strength,
+            opacity: 0.25 + 0.75 * strength, className: "edge")
+        }
+      }
+    }
+    for (index, column) in columns.enumerated() {
+      let biases = column.layer?.bias?.value.scalars.map(Double.init)
+      for row in 0..<visible(column.size) {
+        let point = position(column: index, row: row)
+        canvas.circle(
+          center: point, radius: 15, fill: index == 0 ? "#f2f2f2" : "#ffffff", stroke: "#333333",
+          strokeWidth: 1.5, className: index == 0 ? "node input" : "node")
+        canvas.text(column.activation, at: (point.0, point.1 + 4), size: 11, anchor: .middle)
+        if let bias = biases?[row] {
+          canvas.text(
+            "b " + PlotFrame.label((bias * 1000).rounded() / 1000), at: (point.0, point.1 + 28),
+            size: 10, anchor: .middle, fill: "#555555", className: "bias")
+        }
+        let names = index == 0 ? inputNames : index == columns.count - 1 ? outputNames : nil
+        if let names, row < names.count {
+          canvas.text(
+            names[row], at: (index == 0 ? point.0 - 22 : point.0 + 22, point.1 + 4), size: 12,
+            anchor: index == 0 ? .end : .start, className: "node-name")
+        }
+      }
+      if column.size > shown {
+        let point = position(column: index, row: shown - 1)
+        canvas.text("+\(column.size - shown + 1) more", at: point, size: 12, anchor: .middle)
+      }
+    }
+    canvas.text(
+      "edges: \(edges.rawValue), blue positive, orange negative, width ∝ |value| (largest "
+        + "\(PlotFrame.label((largest * 1000).rounded() / 1000)))",
+      at: (width / 2, height - 12), size: 12, anchor: .middle, fill: "#555555")
+    return canvas
+  }
+
+  /// A short label for an activation layer inside a neuron.
+  private static func symbol<Scalar: TensorScalar>(for layer: any Layer<Scalar>) -> String {
+    switch layer {
+    case is Sigmoid<Scalar>: "σ"
+    case is Tanh<Scalar>: "tanh"
+    case is ReLU<Scalar>: "ReLU"
+    case is LeakyReLU<Scalar>: "LReLU"
+    case is Softmax<Scalar>: "soft"
+    case is Identity<Scalar>: "id"
+    default: ""
+    }
+  }
+}
