@@ -28,7 +28,8 @@ struct DemoCommand: ParsableCommand {
     name: [.customLong("learning-rate"), .customLong("lr")], help: "Override the learning rate.")
   var learningRate: Double?
 
-  @Option(help: "A directory for the run's pictures (loss, network, decision regions or fit), as SVG.")
+  @Option(
+    help: "A directory for the run's pictures (loss, network, decision regions or fit), as SVG.")
   var plots: String?
 
   func validate() throws {

@@ -50,7 +50,9 @@ struct PlotCommand: ParsableCommand {
 
   struct Loss: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Curves of a training history (--history from `backprop train`), train solid, validation dashed.")
+      abstract:
+        "Curves of a training history (--history from `backprop train`), train solid, validation dashed."
+    )
 
     @Option(help: "The history file (.csv or .json).")
     var history: String

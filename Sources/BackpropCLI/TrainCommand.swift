@@ -114,7 +114,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Where to write the weights in safetensors format, named as PyTorch names them.")
   var weights: String?
 
-  @Option(help: "A directory for the run's pictures (loss, accuracy, network, decision regions or fit).")
+  @Option(
+    help: "A directory for the run's pictures (loss, accuracy, network, decision regions or fit).")
   var plots: String?
 
   @Option(help: "Write the resolved settings to this YAML file.")

@@ -176,7 +176,8 @@ struct TrainingRun {
       for (name, picture) in pictures {
         try picture.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".svg"))
       }
-      written.append("pictures \(pictures.map { $0.name + ".svg" }.joined(separator: ", ")) in \(directory)")
+      written.append(
+        "pictures \(pictures.map { $0.name + ".svg" }.joined(separator: ", ")) in \(directory)")
     }
     if let path = saveSpec {
       try AtomicFile.write(Data(try spec.yaml().utf8), to: URL(fileURLWithPath: path))
@@ -210,12 +211,14 @@ struct TrainingRun {
       ),
     ]
     if history.columns.contains("accuracy") {
-      pictures.append(("accuracy", try Plot.metricCurves(history, metrics: ["accuracy"], title: "Accuracy")))
+      pictures.append(
+        ("accuracy", try Plot.metricCurves(history, metrics: ["accuracy"], title: "Accuracy")))
     }
     if data.featureCount == 2, data.targetKind.classNames != nil {
       pictures.append(("boundary", try model.decisionRegions(on: data)))
       if !snapshots.isEmpty {
-        pictures.append(("boundary-snapshots", Plot.grid(snapshots, title: "Decision regions during training")))
+        pictures.append(
+          ("boundary-snapshots", Plot.grid(snapshots, title: "Decision regions during training")))
       }
     }
     if data.featureCount == 1, data.targetKind.width == 1, data.targetKind.classNames == nil {

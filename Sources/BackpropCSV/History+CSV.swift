@@ -15,7 +15,8 @@ extension History {
       try indices.map { index -> Double in
         guard let value = Double(cells[index].trimmingCharacters(in: .whitespaces)) else {
           throw BackpropError.malformedData(
-            source: table.source, location: "line \(table.lineNumbers[row]), column '\(table.columnNames[index])'",
+            source: table.source,
+            location: "line \(table.lineNumbers[row]), column '\(table.columnNames[index])'",
             detail: "'\(cells[index])' is not a number")
         }
         return value
@@ -31,7 +32,9 @@ extension History {
       do {
         data = try Data(contentsOf: url)
       } catch {
-        throw BackpropError.fileError(path: url.path, detail: "cannot read the file (\((error as NSError).localizedDescription))")
+        throw BackpropError.fileError(
+          path: url.path,
+          detail: "cannot read the file (\((error as NSError).localizedDescription))")
       }
       try self.init(jsonData: data, source: url.path)
     } else {

@@ -9,8 +9,10 @@ import Foundation
 /// without it SVG works as before and PNG fails with a message saying what to install.
 public enum PNGRenderer {
   /// The browser executable that will render, if any.
-  public static var browser: String? {
-    let environment = ProcessInfo.processInfo.environment
+  public static var browser: String? { browser(in: ProcessInfo.processInfo.environment) }
+
+  /// The browser that `environment` (its `BACKPROP_CHROMIUM` and `PATH`) leads to.
+  static func browser(in environment: [String: String]) -> String? {
     if let given = environment["BACKPROP_CHROMIUM"], !given.isEmpty { return given }
     let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
     for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
@@ -27,6 +29,10 @@ public enum PNGRenderer {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when no browser is installed or
   ///   it fails to render.
   public static func render(_ canvas: SVGCanvas) throws -> Data {
+    try render(canvas, browser: browser)
+  }
+
+  static func render(_ canvas: SVGCanvas, browser: String?) throws -> Data {
     guard let browser else {
       throw BackpropError.invalidArgument(
         name: "PNG output",
@@ -64,7 +70,8 @@ public enum PNGRenderer {
     process.waitUntilExit()
     guard process.terminationStatus == 0, let data = try? Data(contentsOf: output) else {
       throw BackpropError.invalidArgument(
-        name: "PNG output", detail: "\(browser) exited with status \(process.terminationStatus) without a picture")
+        name: "PNG output",
+        detail: "\(browser) exited with status \(process.terminationStatus) without a picture")
     }
     return data
   }

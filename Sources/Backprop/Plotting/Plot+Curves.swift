@@ -19,7 +19,8 @@ extension Plot {
     let wanted = metrics ?? history.columns.filter { !$0.hasPrefix("val_") && $0.hasSuffix("loss") }
     for name in wanted where !history.columns.contains(name) {
       throw BackpropError.invalidArgument(
-        name: "metric '\(name)'", detail: "the history has \(history.columns.joined(separator: ", "))")
+        name: "metric '\(name)'",
+        detail: "the history has \(history.columns.joined(separator: ", "))")
     }
     let bases = wanted.map { $0.hasPrefix("val_") ? String($0.dropFirst(4)) : $0 }
       .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -49,7 +50,8 @@ extension Plot {
     }
     frame.drawLegend(
       series.map {
-        PlotFrame.LegendEntry(label: $0.name, color: color($0.base), isLine: true, dashed: $0.dashed)
+        PlotFrame.LegendEntry(
+          label: $0.name, color: color($0.base), isLine: true, dashed: $0.dashed)
       }, on: &canvas)
     return canvas
   }
@@ -63,10 +65,12 @@ extension Plot {
     data: DataSet<Scalar>, title: String = "Regression fit", width: Double = 800,
     height: Double = 600, predict: (Tensor<Scalar>) throws -> Tensor<Scalar>
   ) throws -> SVGCanvas {
-    guard data.featureCount == 1, data.targetKind.width == 1, data.targetKind.classNames == nil else {
+    guard data.featureCount == 1, data.targetKind.width == 1, data.targetKind.classNames == nil
+    else {
       throw BackpropError.invalidArgument(
         name: "regression fit",
-        detail: "needs one feature and one numeric target; the data have \(data.featureCount) features")
+        detail:
+          "needs one feature and one numeric target; the data have \(data.featureCount) features")
     }
     let xs = data.features.scalars.map(Double.init)
     let ys = data.targets.scalars.map(Double.init)
@@ -74,17 +78,21 @@ extension Plot {
     let high = xs.max() ?? 1
     let margin = (high - low) * 0.05
     let curveXs = (0...200).map { low - margin + (high - low + 2 * margin) * Double($0) / 200 }
-    let curveYs = try predict(Tensor(shape: [curveXs.count, 1], scalars: curveXs.map { Scalar($0) }))
-      .scalars.map(Double.init)
+    let curveYs = try predict(
+      Tensor(shape: [curveXs.count, 1], scalars: curveXs.map { Scalar($0) })
+    )
+    .scalars.map(Double.init)
     var canvas = SVGCanvas(width: width, height: height)
     let allY = (ys + curveYs).filter(\.isFinite)
     let frame = PlotFrame(
       canvas: canvas, xRange: (low - margin)...(high + margin),
       yRange: (allY.min() ?? 0)...(allY.max() ?? 1))
     frame.drawAxes(
-      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.targetKind.columnNames[0])
+      on: &canvas, title: title, xLabel: data.featureNames[0],
+      yLabel: data.targetKind.columnNames[0])
     for (x, y) in zip(xs, ys) {
-      canvas.circle(center: (frame.x(x), frame.y(y)), radius: 3.5, fill: color(0), className: "point")
+      canvas.circle(
+        center: (frame.x(x), frame.y(y)), radius: 3.5, fill: color(0), className: "point")
     }
     canvas.polyline(
       zip(curveXs, curveYs).filter { $0.1.isFinite }.map { (frame.x($0.0), frame.y($0.1)) },
@@ -108,11 +116,14 @@ extension Plot {
     var canvas = SVGCanvas(
       width: panelWidth * Double(columns), height: 50 + (panelHeight + 25) * Double(rows))
     canvas.text(
-      title, at: (canvas.width / 2, 30), size: 18, anchor: .middle, weight: "bold", className: "title")
+      title, at: (canvas.width / 2, 30), size: 18, anchor: .middle, weight: "bold",
+      className: "title")
     for (index, panel) in panels.enumerated() {
       let x = panelWidth * Double(index % columns)
       let y = 50 + (panelHeight + 25) * Double(index / columns)
-      canvas.text(panel.title, at: (x + panelWidth / 2, y + 15), size: 14, anchor: .middle, className: "panel-title")
+      canvas.text(
+        panel.title, at: (x + panelWidth / 2, y + 15), size: 14, anchor: .middle,
+        className: "panel-title")
       canvas.embed(panel.picture, x: x, y: y + 22, width: panelWidth, height: panelHeight)
     }
     return canvas

@@ -23,7 +23,8 @@ extension Plot {
           + (data.targetKind.classNames == nil ? " and numeric targets" : ""))
     }
     guard (2...400).contains(resolution) else {
-      throw BackpropError.invalidArgument(name: "resolution", detail: "\(resolution) must be in 2...400")
+      throw BackpropError.invalidArgument(
+        name: "resolution", detail: "\(resolution) must be in 2...400")
     }
     let points = data.features.scalars.map(Double.init)
     let xs = stride(from: 0, to: points.count, by: 2).map { points[$0] }
@@ -36,17 +37,24 @@ extension Plot {
     }
     var canvas = SVGCanvas(width: width, height: height)
     let frame = PlotFrame(canvas: canvas, xRange: widened(xs), yRange: widened(ys), exact: true)
-    frame.drawAxes(on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1])
+    frame.drawAxes(
+      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1])
 
     // Cell centres, row by row from the top.
     let cellWidth = frame.width / Double(resolution)
     let cellHeight = frame.height / Double(resolution)
-    let span = (x: frame.xRange.upperBound - frame.xRange.lowerBound, y: frame.yRange.upperBound - frame.yRange.lowerBound)
+    let span = (
+      x: frame.xRange.upperBound - frame.xRange.lowerBound,
+      y: frame.yRange.upperBound - frame.yRange.lowerBound
+    )
     var centres: [Scalar] = []
     for row in 0..<resolution {
       let y = frame.yRange.upperBound - span.y * (Double(row) + 0.5) / Double(resolution)
       for column in 0..<resolution {
-        centres += [Scalar(frame.xRange.lowerBound + span.x * (Double(column) + 0.5) / Double(resolution)), Scalar(y)]
+        centres += [
+          Scalar(frame.xRange.lowerBound + span.x * (Double(column) + 0.5) / Double(resolution)),
+          Scalar(y),
+        ]
       }
     }
     let scores = try predict(Tensor(shape: [resolution * resolution, 2], scalars: centres))
@@ -72,7 +80,9 @@ extension Plot {
     }
     frame.drawFrame(on: &canvas)
     frame.drawLegend(
-      classNames.enumerated().map { PlotFrame.LegendEntry(label: $1, color: color($0), isLine: false) },
+      classNames.enumerated().map {
+        PlotFrame.LegendEntry(label: $1, color: color($0), isLine: false)
+      },
       on: &canvas)
     return canvas
   }

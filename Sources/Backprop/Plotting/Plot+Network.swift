@@ -38,7 +38,8 @@ extension Plot {
     let shown = 12
     func visible(_ size: Int) -> Int { size > shown ? shown - 1 : size }
     var canvas = SVGCanvas(width: width, height: height)
-    canvas.text(title, at: (width / 2, 30), size: 18, anchor: .middle, weight: "bold", className: "title")
+    canvas.text(
+      title, at: (width / 2, 30), size: 18, anchor: .middle, weight: "bold", className: "title")
     let left = 110.0
     let right = width - 110
     let top = 70.0
@@ -56,7 +57,9 @@ extension Plot {
       let tensor = edges == .weights ? linear.weight.value : (linear.weight.gradient ?? Tensor(0))
       let rows = linear.inputSize ?? 0
       let outputs = linear.outputSize ?? 0
-      let scalars = tensor.count == rows * outputs ? tensor.scalars.map(Double.init) : Array(repeating: 0, count: rows * outputs)
+      let scalars =
+        tensor.count == rows * outputs
+        ? tensor.scalars.map(Double.init) : Array(repeating: 0, count: rows * outputs)
       return (0..<rows).map { Array(scalars[($0 * outputs)..<(($0 + 1) * outputs)]) }
     }
     let largest = max(values.joined().joined().map(abs).max() ?? 0, 1e-12)

@@ -36,7 +36,9 @@ struct PlotFrame {
     height = canvas.height - top - 70
     func padded(_ range: ClosedRange<Double>, log: Bool) -> ClosedRange<Double> {
       var (low, high) = (range.lowerBound, range.upperBound)
-      if log { (low, high) = (Foundation.log10(max(low, 1e-300)), Foundation.log10(max(high, 1e-300))) }
+      if log {
+        (low, high) = (Foundation.log10(max(low, 1e-300)), Foundation.log10(max(high, 1e-300)))
+      }
       if high - low < 1e-12 { (low, high) = (low - 0.5, high + 0.5) }
       if !exact {
         let margin = (high - low) * 0.04
@@ -57,7 +59,8 @@ struct PlotFrame {
   /// The pixel row of data value `value` (up is larger).
   func y(_ value: Double) -> Double {
     let scaled = logY ? Foundation.log10(max(value, 1e-300)) : value
-    return top + height - (scaled - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * height
+    return top + height - (scaled - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)
+      * height
   }
 
   /// About `count` round values covering `range`: steps of 1, 2 or 5 times a power of ten.
@@ -107,10 +110,15 @@ struct PlotFrame {
       canvas.text(Self.label(tick), at: (left - 8, y(tick) + 4), size: 12, anchor: .end)
     }
     drawFrame(on: &canvas)
-    canvas.text(title, at: (left + width / 2, 30), size: 18, anchor: .middle, weight: "bold", className: "title")
-    canvas.text(xLabel, at: (left + width / 2, top + height + 45), size: 14, anchor: .middle, className: "x-label")
     canvas.text(
-      yLabel, at: (22, top + height / 2), size: 14, anchor: .middle, rotation: -90, className: "y-label")
+      title, at: (left + width / 2, 30), size: 18, anchor: .middle, weight: "bold",
+      className: "title")
+    canvas.text(
+      xLabel, at: (left + width / 2, top + height + 45), size: 14, anchor: .middle,
+      className: "x-label")
+    canvas.text(
+      yLabel, at: (22, top + height / 2), size: 14, anchor: .middle, rotation: -90,
+      className: "y-label")
     canvas.attributes += [
       ("data-plot-area", [left, top, width, height].map(SVGCanvas.number).joined(separator: " ")),
       (
@@ -142,13 +150,15 @@ struct PlotFrame {
     let x0 = left + width - boxWidth - 10
     let y0 = top + 10
     canvas.rectangle(
-      x: x0, y: y0, width: boxWidth, height: boxHeight, fill: "#ffffff", stroke: "#bbbbbb", opacity: 0.9,
+      x: x0, y: y0, width: boxWidth, height: boxHeight, fill: "#ffffff", stroke: "#bbbbbb",
+      opacity: 0.9,
       className: "legend")
     for (index, entry) in entries.enumerated() {
       let rowY = y0 + 18 + 20 * Double(index)
       if entry.isLine {
         canvas.polyline(
-          [(x0 + 8, rowY - 4), (x0 + 30, rowY - 4)], stroke: entry.color, width: 2.5, dashed: entry.dashed)
+          [(x0 + 8, rowY - 4), (x0 + 30, rowY - 4)], stroke: entry.color, width: 2.5,
+          dashed: entry.dashed)
       } else {
         canvas.circle(center: (x0 + 19, rowY - 4), radius: 5, fill: entry.color)
       }

@@ -117,14 +117,19 @@ public struct SVGCanvas: Sendable, Equatable {
     if let weight { attributes.append(("font-weight", weight)) }
     if let rotation {
       attributes.append(
-        ("transform", "rotate(\(Self.number(rotation)) \(Self.number(point.0)) \(Self.number(point.1)))"))
+        (
+          "transform",
+          "rotate(\(Self.number(rotation)) \(Self.number(point.0)) \(Self.number(point.1)))"
+        ))
     }
     if let className { attributes.append(("class", className)) }
     append("text", attributes, content: Self.escaped(content))
   }
 
   /// Draws `other` scaled into the rectangle at (x, y) of the given size.
-  public mutating func embed(_ other: SVGCanvas, x: Double, y: Double, width: Double, height: Double) {
+  public mutating func embed(
+    _ other: SVGCanvas, x: Double, y: Double, width: Double, height: Double
+  ) {
     elements.append(
       "<svg x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(width))\" "
         + "height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(other.width)) "
@@ -133,7 +138,9 @@ public struct SVGCanvas: Sendable, Equatable {
     elements.append("</svg>")
   }
 
-  private mutating func append(_ name: String, _ attributes: [(String, String)], content: String? = nil) {
+  private mutating func append(
+    _ name: String, _ attributes: [(String, String)], content: String? = nil
+  ) {
     let list = attributes.map { " \($0)=\"\(Self.escaped($1))\"" }.joined()
     elements.append(content.map { "<\(name)\(list)>\($0)</\(name)>" } ?? "<\(name)\(list)/>")
   }
@@ -157,7 +164,8 @@ public struct SVGCanvas: Sendable, Equatable {
     case "png": try AtomicFile.write(try PNGRenderer.render(self), to: url)
     default:
       throw BackpropError.invalidArgument(
-        name: "picture file '\(url.lastPathComponent)'", detail: "the name must end in .svg or .png")
+        name: "picture file '\(url.lastPathComponent)'", detail: "the name must end in .svg or .png"
+      )
     }
   }
 }

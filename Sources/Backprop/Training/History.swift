@@ -47,7 +47,8 @@ public struct History: Sendable, Equatable, Codable {
   public init(columns: [String], rows: [[Double]], stopReason: StopReason? = nil) throws {
     guard Set(columns).count == columns.count, rows.allSatisfy({ $0.count == columns.count }) else {
       throw BackpropError.invalidArgument(
-        name: "history", detail: "the rows must have one value per column, and names must not repeat")
+        name: "history",
+        detail: "the rows must have one value per column, and names must not repeat")
     }
     self.columns = columns
     self.rows = rows
