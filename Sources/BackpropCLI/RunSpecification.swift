@@ -36,6 +36,7 @@ struct RunSpecification: Codable, Equatable {
   var history: String?
   var weights: String?
   var plots: String?
+  var snapshotEvery: Int?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case data, labels, toy, samples, noise, target, features, layers, activation, loss, optimizer
@@ -49,6 +50,7 @@ struct RunSpecification: Codable, Equatable {
     case seed, scale, schedule
     case earlyStopping = "early-stopping"
     case output, history, weights, plots
+    case snapshotEvery = "snapshot-every"
   }
 
   init() {}
@@ -95,6 +97,7 @@ struct RunSpecification: Codable, Equatable {
     history = try value(.history)
     weights = try value(.weights)
     plots = try value(.plots)
+    snapshotEvery = try value(.snapshotEvery)
   }
 
   /// `a, b` as `["a", "b"]`.
@@ -190,6 +193,7 @@ struct RunSpecification: Codable, Equatable {
     take(\.history)
     take(\.weights)
     take(\.plots)
+    take(\.snapshotEvery)
     return result
   }
 
@@ -200,6 +204,7 @@ struct RunSpecification: Codable, Equatable {
     copy.history = nil
     copy.weights = nil
     copy.plots = nil
+    copy.snapshotEvery = nil
     return copy
   }
 

@@ -118,6 +118,9 @@ struct TrainCommand: ParsableCommand {
     help: "A directory for the run's pictures (loss, accuracy, network, decision regions or fit).")
   var plots: String?
 
+  @Option(help: "Epochs between the decision-region snapshots of --plots (default: six in all).")
+  var snapshotEvery: Int?
+
   @Option(help: "Write the resolved settings to this YAML file.")
   var saveSpec: String?
 
@@ -154,6 +157,7 @@ struct TrainCommand: ParsableCommand {
       flags.history = history
       flags.weights = weights
       flags.plots = plots
+      flags.snapshotEvery = snapshotEvery
       return flags
     }
   }

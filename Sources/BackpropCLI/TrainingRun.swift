@@ -50,6 +50,12 @@ struct TrainingRun {
     if let samples = spec.samples, !(1...10_000_000).contains(samples) {
       throw CLIError("--samples must be in 1...10000000 (got \(samples))")
     }
+    if let every = spec.snapshotEvery,
+      !(1...10_000_000).contains(every) || (spec.epochs ?? 20) / every > 24
+    {
+      throw CLIError(
+        "--snapshot-every must be at least 1 and leave at most 24 snapshots (got \(every))")
+    }
     if let patience = spec.earlyStopping, patience < 0 {
       throw CLIError("--early-stopping must be 0 or more epochs (got \(patience))")
     }
@@ -113,8 +119,9 @@ struct TrainingRun {
     var callbacks = display.callbacks
     var snapshots: [(title: String, picture: SVGCanvas)] = []
     if spec.plots != nil, data.featureCount == 2, data.targetKind.classNames != nil {
-      // Decision regions at six evenly spaced epochs, as seed 003 plots them.
-      let marks = Set((0..<6).map { 1 + (epochs - 1) * $0 / 5 })
+      // Decision regions every few epochs and at the end, as seed 003 plots them.
+      let every = spec.snapshotEvery ?? max(1, (epochs - 1) / 5)
+      let marks = Set(Array(stride(from: 1, through: epochs, by: every)) + [epochs])
       let showProgress = callbacks.afterEpoch
       callbacks.afterEpoch = { summary in
         if marks.contains(summary.epoch) {
