@@ -6,19 +6,36 @@
 /// in `Double`. The seed's hand-expanded code has typos (`+ h2` for `+ b2`, w3/w4 updated with
 /// h1's derivative); the library's automatic gradients have none, and reproduce the published
 /// figures.
-enum MazurDemo {
-  static func run(_ context: inout DemoContext) throws {
-    let steps = context.options.epochs ?? 10_000
-    let learningRate = context.options.learningRate ?? 0.5
+extension Demo {
+  /// Mazur's worked example as he sets it up: the 2-2-2 sigmoid network with his weights and
+  /// frozen biases (0.35 and 0.60), input (0.05, 0.10), target (0.01, 0.99), E = ½Σ(t − out)²
+  /// and learning rate 0.5.
+  public static func mazurExample() throws -> (
+    network: Sequential<Double>, input: Tensor<Double>, target: Tensor<Double>,
+    loss: LossFunction, learningRate: Double
+  ) {
     let hidden = try Linear<Double>(
       weights: [[0.15, 0.20], [0.25, 0.30]], layout: .outputByInput, bias: [0.35, 0.35])
     let output = try Linear<Double>(
       weights: [[0.40, 0.45], [0.50, 0.55]], layout: .outputByInput, bias: [0.60, 0.60])
     hidden.bias?.requiresGradient = false
     output.bias?.requiresGradient = false
-    let model = try Sequential<Double>(hidden, Sigmoid(), output, Sigmoid())
-    let input = try Tensor<Double>([[0.05, 0.10]])
-    let target = try Tensor<Double>([[0.01, 0.99]])
+    return (
+      try Sequential<Double>(hidden, Sigmoid(), output, Sigmoid()),
+      try Tensor([[0.05, 0.10]]), try Tensor([[0.01, 0.99]]), .halfSumOfSquares, 0.5
+    )
+  }
+}
+
+enum MazurDemo {
+  static func run(_ context: inout DemoContext) throws {
+    let steps = context.options.epochs ?? 10_000
+    let learningRate = context.options.learningRate ?? 0.5
+    let example = try Demo.mazurExample()
+    let model = example.network
+    guard let hidden = model.layers[0] as? Linear<Double>, let output = model.layers[2] as? Linear<Double>
+    else { return }
+    let (input, target) = (example.input, example.target)
     let loss = HalfSumOfSquares()
     let optimizer = try SGD(parameters: model.parameters, learningRate: learningRate)
 
