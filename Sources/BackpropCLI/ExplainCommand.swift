@@ -62,7 +62,8 @@ struct ExplainCommand: ParsableCommand {
     guard let check else {
       print(
         try trace.rendered(
-          as: format, neurons: neurons.map(RunSpecification.parseNames) ?? [], maximumNeurons: maxNeurons),
+          as: format, neurons: neurons.map(RunSpecification.parseNames) ?? [],
+          maximumNeurons: maxNeurons),
         terminator: "")
       return
     }
@@ -119,7 +120,9 @@ struct ExplainCommand: ParsableCommand {
     let table = try DataTable(csvFile: url)
     var values: [String: [Double]] = [:]
     for (row, cells) in table.rows.enumerated() {
-      let numbers = cells.dropFirst().filter { !$0.isEmpty }.map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      let numbers = cells.dropFirst().filter { !$0.isEmpty }.map {
+        Double($0.trimmingCharacters(in: .whitespaces))
+      }
       guard !numbers.isEmpty, numbers.allSatisfy({ $0 != nil }) else {
         throw CLIError("\(path), line \(table.lineNumbers[row]): expected a name and numbers")
       }

@@ -33,7 +33,8 @@ enum MazurDemo {
     let learningRate = context.options.learningRate ?? 0.5
     let example = try Demo.mazurExample()
     let model = example.network
-    guard let hidden = model.layers[0] as? Linear<Double>, let output = model.layers[2] as? Linear<Double>
+    guard let hidden = model.layers[0] as? Linear<Double>,
+      let output = model.layers[2] as? Linear<Double>
     else { return }
     let (input, target) = (example.input, example.target)
     let loss = HalfSumOfSquares()

@@ -17,7 +17,10 @@ extension StepTrace {
     ("Inputs and targets", [.input, .target]),
     ("Forward pass", [.netInput, .output]),
     ("Loss", [.lossTerm, .totalLoss]),
-    ("Backward pass", [.lossByOutput, .outputByNet, .delta, .netByWeight, .lossByWeight, .lossByBias]),
+    (
+      "Backward pass",
+      [.lossByOutput, .outputByNet, .delta, .netByWeight, .lossByWeight, .lossByBias]
+    ),
     ("Update", [.updatedWeight, .updatedBias]),
   ]
 
@@ -36,7 +39,9 @@ extension StepTrace {
     if let unknown = neurons.first(where: { !known.contains($0) }) {
       throw BackpropError.invalidArgument(
         name: "neuron '\(unknown)'",
-        detail: "the network's neurons are \(layers.map { "\($0.first ?? "")…\($0.last ?? "")" }.joined(separator: ", "))")
+        detail:
+          "the network's neurons are \(layers.map { "\($0.first ?? "")…\($0.last ?? "")" }.joined(separator: ", "))"
+      )
     }
     if format == .json {
       let encoder = JSONEncoder()
@@ -47,7 +52,9 @@ extension StepTrace {
     }
     let chosen = Set(neurons)
     func isShown(_ quantity: Quantity) -> Bool {
-      guard quantity.layer < layers.count, layers[quantity.layer].count > maximumNeurons else { return true }
+      guard quantity.layer < layers.count, layers[quantity.layer].count > maximumNeurons else {
+        return true
+      }
       return chosen.contains(quantity.neuron)
     }
     var lines: [String] = []
@@ -71,17 +78,24 @@ extension StepTrace {
       for quantity in shown {
         let value = Self.format(quantity.values)
         if format == .markdown {
-          lines.append("| \(quantity.symbol) | \(quantity.formula.replacingOccurrences(of: "|", with: "\\|")) | \(value) |")
+          lines.append(
+            "| \(quantity.symbol) | \(quantity.formula.replacingOccurrences(of: "|", with: "\\|")) | \(value) |"
+          )
         } else {
           let name = quantity.symbol.padding(toLength: symbolWidth, withPad: " ", startingAt: 0)
           let formula =
             quantity.formula == "given"
-            ? "" : quantity.formula.padding(toLength: max(formulaWidth, quantity.formula.count), withPad: " ", startingAt: 0) + " = "
+            ? ""
+            : quantity.formula.padding(
+              toLength: max(formulaWidth, quantity.formula.count), withPad: " ", startingAt: 0)
+              + " = "
           lines.append("  " + name + " = " + formula + value)
         }
       }
       for summary in summaries(of: members.filter { !isShown($0) }) {
-        lines.append(format == .markdown ? "| \(summary.0) | summary | \(summary.1) |" : "  \(summary.0): \(summary.1)")
+        lines.append(
+          format == .markdown
+            ? "| \(summary.0) | summary | \(summary.1) |" : "  \(summary.0): \(summary.1)")
       }
     }
     return lines.joined(separator: "\n") + "\n"
@@ -91,7 +105,8 @@ extension StepTrace {
   private func summaries(of hidden: [Quantity]) -> [(String, String)] {
     var groups: [(key: String, values: [Double])] = []
     for quantity in hidden {
-      let name = "\(quantity.kind.rawValue) of layer \(quantity.layer) (\(layers[quantity.layer].count) neurons)"
+      let name =
+        "\(quantity.kind.rawValue) of layer \(quantity.layer) (\(layers[quantity.layer].count) neurons)"
       if let index = groups.firstIndex(where: { $0.key == name }) {
         groups[index].values += quantity.values
       } else {

@@ -104,7 +104,8 @@ extension StepTrace {
   ) throws {
     let stages = try Self.stages(of: network, loss: loss)
     guard input.rank == 2, target.rank == 2, input.shape[0] == target.shape[0],
-      input.shape[1] == stages[0].linear.inputSize, target.shape[1] == stages.last?.linear.outputSize
+      input.shape[1] == stages[0].linear.inputSize,
+      target.shape[1] == stages.last?.linear.outputSize
     else {
       throw BackpropError.shapeMismatch(
         operation: "StepTrace", shapes: [input.shape, target.shape],
@@ -112,7 +113,8 @@ extension StepTrace {
           + "[batch, \(stages.last?.linear.outputSize ?? 0)]")
     }
     var builder = TraceBuilder(
-      stages: stages, input: input.scalars.map(Double.init), target: target.scalars.map(Double.init),
+      stages: stages, input: input.scalars.map(Double.init),
+      target: target.scalars.map(Double.init),
       sampleCount: input.shape[0], loss: loss, learningRate: learningRate)
     builder.build()
     self.init(
@@ -171,7 +173,8 @@ extension StepTrace {
           name: "layer \(index) (\(layer))",
           detail: "the trace follows Linear layers and element-wise activations only"
             + (layer is Softmax<Scalar>
-              ? "; end the network in logits and use the cross-entropy loss, which applies the softmax" : ""))
+              ? "; end the network in logits and use the cross-entropy loss, which applies the softmax"
+              : ""))
       }
       guard let last = stages.indices.last, stages[last].activation == .identity else {
         throw BackpropError.invalidArgument(
@@ -265,12 +268,15 @@ private struct TraceBuilder {
       let w = weights(stage)
       for j in names[stage + 1].indices {
         for i in names[stage].indices {
-          add(weightNames[stage][i][j], weightNames[stage][i][j], .weight, layer: stage + 1, neuron: names[stage + 1][j], "given", [w[i][j]])
+          add(
+            weightNames[stage][i][j], weightNames[stage][i][j], .weight, layer: stage + 1,
+            neuron: names[stage + 1][j], "given", [w[i][j]])
         }
       }
       if let b = biases(stage) {
         for (j, neuron) in names[stage + 1].enumerated() {
-          add("b_\(neuron)", "b_\(neuron)", .bias, layer: stage + 1, neuron: neuron, "given", [b[j]])
+          add(
+            "b_\(neuron)", "b_\(neuron)", .bias, layer: stage + 1, neuron: neuron, "given", [b[j]])
         }
       }
     }
@@ -286,7 +292,9 @@ private struct TraceBuilder {
     }
     let targets = (0..<outputWidth).map { column(target, outputWidth, $0) }
     for (k, neuron) in (names.last ?? []).enumerated() {
-      add("t_\(neuron)", "t_\(neuron)", .target, layer: stages.count, neuron: neuron, "given", targets[k])
+      add(
+        "t_\(neuron)", "t_\(neuron)", .target, layer: stages.count, neuron: neuron, "given",
+        targets[k])
     }
 
     // Forward pass.
@@ -300,10 +308,14 @@ private struct TraceBuilder {
         let values = (0..<count).map { s in
           sources.indices.reduce(b?[j] ?? 0) { $0 + w[$1][j] * outputs[stage][$1][s] }
         }
-        var terms = sources.indices.map { "\(weightNames[stage][$0][j])·\(Self.outName(sources[$0]))" }
+        var terms = sources.indices.map {
+          "\(weightNames[stage][$0][j])·\(Self.outName(sources[$0]))"
+        }
         if b != nil { terms.append("b_\(neuron)") }
         let formula = terms.count <= 6 ? terms.joined(separator: " + ") : "Σ w·out + b_\(neuron)"
-        add("net_\(neuron)", "net_\(neuron)", .netInput, layer: stage + 1, neuron: neuron, formula, values)
+        add(
+          "net_\(neuron)", "net_\(neuron)", .netInput, layer: stage + 1, neuron: neuron, formula,
+          values)
         layerNets.append(values)
       }
       nets.append(layerNets)
@@ -315,7 +327,9 @@ private struct TraceBuilder {
         case .softmax: formula = "exp(net_\(neuron)) / Σ exp(net)"
         default: formula = "\(definition.activation.name)(net_\(neuron))"
         }
-        add("out_\(neuron)", "out_\(neuron)", .output, layer: stage + 1, neuron: neuron, formula, activated[j])
+        add(
+          "out_\(neuron)", "out_\(neuron)", .output, layer: stage + 1, neuron: neuron, formula,
+          activated[j])
       }
       outputs.append(activated)
     }
@@ -334,7 +348,9 @@ private struct TraceBuilder {
         case .meanSquaredError: return (y - t) * (y - t) / elements
         case .crossEntropy: return t == 0 ? 0 : -t * Foundation.log(max(y, 1e-300)) / Double(count)
         case .binaryCrossEntropy:
-          return -(t * Foundation.log(max(y, 1e-300)) + (1 - t) * Foundation.log(max(1 - y, 1e-300))) / elements
+          return
+            -(t * Foundation.log(max(y, 1e-300)) + (1 - t) * Foundation.log(max(1 - y, 1e-300)))
+            / elements
         }
       }
       total += terms.reduce(0, +)
@@ -344,11 +360,15 @@ private struct TraceBuilder {
       case .meanSquaredError: formula = "(out_\(neuron) − t_\(neuron))² / \(Int(elements))"
       case .crossEntropy: formula = "−t_\(neuron)·ln(out_\(neuron)) / \(count)"
       case .binaryCrossEntropy:
-        formula = "−(t_\(neuron)·ln(out_\(neuron)) + (1 − t_\(neuron))·ln(1 − out_\(neuron))) / \(Int(elements))"
+        formula =
+          "−(t_\(neuron)·ln(out_\(neuron)) + (1 − t_\(neuron))·ln(1 − out_\(neuron))) / \(Int(elements))"
       }
       add("E_\(neuron)", "E_\(neuron)", .lossTerm, layer: last, neuron: neuron, formula, terms)
     }
-    add("E_total", "E_total", .totalLoss, layer: last, neuron: "", outputNames.map { "E_\($0)" }.joined(separator: " + ") + (count > 1 ? ", summed over the batch" : ""), [total])
+    add(
+      "E_total", "E_total", .totalLoss, layer: last, neuron: "",
+      outputNames.map { "E_\($0)" }.joined(separator: " + ")
+        + (count > 1 ? ", summed over the batch" : ""), [total])
 
     // Backward pass, from the output layer down.
     var deltas: [[Double]] = []
@@ -378,40 +398,62 @@ private struct TraceBuilder {
             lossByOutput = (0..<count).map {
               (out[$0] - t[$0]) / max(out[$0] * (1 - out[$0]) * elements, 1e-300)
             }
-            lossFormula = "(out_\(neuron) − t_\(neuron)) / (out_\(neuron)(1 − out_\(neuron)) · \(Int(elements)))"
+            lossFormula =
+              "(out_\(neuron) − t_\(neuron)) / (out_\(neuron)(1 − out_\(neuron)) · \(Int(elements)))"
           }
         } else {
           let w = weights(stage + 1)
-          lossByOutput = (0..<count).map { s in deltas.indices.reduce(0) { $0 + deltas[$1][s] * w[j][$1] } }
-          let terms = names[layer + 1].indices.map { "δ_\(names[layer + 1][$0])·\(weightNames[stage + 1][j][$0])" }
+          lossByOutput = (0..<count).map { s in
+            deltas.indices.reduce(0) { $0 + deltas[$1][s] * w[j][$1] }
+          }
+          let terms = names[layer + 1].indices.map {
+            "δ_\(names[layer + 1][$0])·\(weightNames[stage + 1][j][$0])"
+          }
           lossFormula = terms.count <= 6 ? terms.joined(separator: " + ") : "Σ δ·w"
         }
-        add("dE_dout_\(neuron)", "∂E_total/∂out_\(neuron)", .lossByOutput, layer: layer, neuron: neuron, lossFormula, lossByOutput)
+        add(
+          "dE_dout_\(neuron)", "∂E_total/∂out_\(neuron)", .lossByOutput, layer: layer,
+          neuron: neuron, lossFormula, lossByOutput)
         let delta: [Double]
         if stages[stage].activation == .softmax {
           delta = (0..<count).map { (out[$0] - targets[j][$0]) / Double(count) }
-          add("delta_\(neuron)", "δ_\(neuron)", .delta, layer: layer, neuron: neuron, "(out_\(neuron) − t_\(neuron)) / \(count) (softmax and cross-entropy together)", delta)
+          add(
+            "delta_\(neuron)", "δ_\(neuron)", .delta, layer: layer, neuron: neuron,
+            "(out_\(neuron) − t_\(neuron)) / \(count) (softmax and cross-entropy together)", delta)
         } else {
-          let (derivative, formula) = Self.derivative(stages[stage].activation, net: nets[layer][j], out: out, neuron: neuron)
-          add("dout_dnet_\(neuron)", "∂out_\(neuron)/∂net_\(neuron)", .outputByNet, layer: layer, neuron: neuron, formula, derivative)
+          let (derivative, formula) = Self.derivative(
+            stages[stage].activation, net: nets[layer][j], out: out, neuron: neuron)
+          add(
+            "dout_dnet_\(neuron)", "∂out_\(neuron)/∂net_\(neuron)", .outputByNet, layer: layer,
+            neuron: neuron, formula, derivative)
           delta = zip(lossByOutput, derivative).map(*)
-          add("delta_\(neuron)", "δ_\(neuron)", .delta, layer: layer, neuron: neuron, "∂E_total/∂out_\(neuron) · ∂out_\(neuron)/∂net_\(neuron)", delta)
+          add(
+            "delta_\(neuron)", "δ_\(neuron)", .delta, layer: layer, neuron: neuron,
+            "∂E_total/∂out_\(neuron) · ∂out_\(neuron)/∂net_\(neuron)", delta)
         }
         newDeltas.append(delta)
       }
       // The weights into this layer, and its biases.
-      var layerGradients = Array(repeating: Array(repeating: 0.0, count: neurons.count), count: names[stage].count)
+      var layerGradients = Array(
+        repeating: Array(repeating: 0.0, count: neurons.count), count: names[stage].count)
       for (j, neuron) in neurons.enumerated() {
         for (i, source) in names[stage].enumerated() {
           let name = weightNames[stage][i][j]
-          add("dnet_d\(name)", "∂net_\(neuron)/∂\(name)", .netByWeight, layer: layer, neuron: neuron, Self.outName(source), outputs[stage][i])
+          add(
+            "dnet_d\(name)", "∂net_\(neuron)/∂\(name)", .netByWeight, layer: layer, neuron: neuron,
+            Self.outName(source), outputs[stage][i])
           let gradient = (0..<count).reduce(0) { $0 + newDeltas[j][$1] * outputs[stage][i][$1] }
-          add("dE_d\(name)", "∂E_total/∂\(name)", .lossByWeight, layer: layer, neuron: neuron, "δ_\(neuron) · \(Self.outName(source))" + (count > 1 ? ", summed over the batch" : ""), [gradient])
+          add(
+            "dE_d\(name)", "∂E_total/∂\(name)", .lossByWeight, layer: layer, neuron: neuron,
+            "δ_\(neuron) · \(Self.outName(source))" + (count > 1 ? ", summed over the batch" : ""),
+            [gradient])
           layerGradients[i][j] = gradient
         }
         if biases(stage) != nil {
           let gradient = newDeltas[j].reduce(0, +)
-          add("dE_db_\(neuron)", "∂E_total/∂b_\(neuron)", .lossByBias, layer: layer, neuron: neuron, "δ_\(neuron)" + (count > 1 ? ", summed over the batch" : ""), [gradient])
+          add(
+            "dE_db_\(neuron)", "∂E_total/∂b_\(neuron)", .lossByBias, layer: layer, neuron: neuron,
+            "δ_\(neuron)" + (count > 1 ? ", summed over the batch" : ""), [gradient])
           gradientsOfBiases[stage].append(gradient)
         }
       }
@@ -426,13 +468,19 @@ private struct TraceBuilder {
         for i in names[stage].indices {
           let name = weightNames[stage][i][j]
           let frozen = stages[stage].weightFrozen
-          add("\(name)_new", "\(name)⁺", .updatedWeight, layer: stage + 1, neuron: neuron, frozen ? "\(name) (frozen)" : "\(name) − η·∂E_total/∂\(name), η = \(learningRate)", [frozen ? w[i][j] : w[i][j] - learningRate * gradientsOfWeights[stage][i][j]])
+          add(
+            "\(name)_new", "\(name)⁺", .updatedWeight, layer: stage + 1, neuron: neuron,
+            frozen ? "\(name) (frozen)" : "\(name) − η·∂E_total/∂\(name), η = \(learningRate)",
+            [frozen ? w[i][j] : w[i][j] - learningRate * gradientsOfWeights[stage][i][j]])
         }
       }
       if let b = biases(stage) {
         for (j, neuron) in names[stage + 1].enumerated() {
           let frozen = stages[stage].biasFrozen
-          add("b_\(neuron)_new", "b_\(neuron)⁺", .updatedBias, layer: stage + 1, neuron: neuron, frozen ? "b_\(neuron) (frozen)" : "b_\(neuron) − η·∂E_total/∂b_\(neuron)", [frozen ? b[j] : b[j] - learningRate * gradientsOfBiases[stage][j]])
+          add(
+            "b_\(neuron)_new", "b_\(neuron)⁺", .updatedBias, layer: stage + 1, neuron: neuron,
+            frozen ? "b_\(neuron) (frozen)" : "b_\(neuron) − η·∂E_total/∂b_\(neuron)",
+            [frozen ? b[j] : b[j] - learningRate * gradientsOfBiases[stage][j]])
         }
       }
     }
@@ -443,7 +491,9 @@ private struct TraceBuilder {
     neuron.hasPrefix("i") ? neuron : "out_\(neuron)"
   }
 
-  static func activate(_ nets: [[Double]], _ activation: StepTrace.Activation, count: Int) -> [[Double]] {
+  static func activate(_ nets: [[Double]], _ activation: StepTrace.Activation, count: Int)
+    -> [[Double]]
+  {
     switch activation {
     case .softmax:
       var result = nets
@@ -462,14 +512,17 @@ private struct TraceBuilder {
     }
   }
 
-  static func derivative(_ activation: StepTrace.Activation, net: [Double], out: [Double], neuron: String)
+  static func derivative(
+    _ activation: StepTrace.Activation, net: [Double], out: [Double], neuron: String
+  )
     -> ([Double], String)
   {
     switch activation {
     case .sigmoid: (out.map { $0 * (1 - $0) }, "out_\(neuron)(1 − out_\(neuron))")
     case .tanh: (out.map { 1 - $0 * $0 }, "1 − out_\(neuron)²")
     case .relu: (net.map { $0 > 0 ? 1 : 0 }, "1 if net_\(neuron) > 0, else 0")
-    case .leaky(let slope): (net.map { $0 > 0 ? 1 : slope }, "1 if net_\(neuron) > 0, else \(slope)")
+    case .leaky(let slope):
+      (net.map { $0 > 0 ? 1 : slope }, "1 if net_\(neuron) > 0, else \(slope)")
     case .identity, .softmax: (net.map { _ in 1 }, "1 (no activation)")
     }
   }

@@ -35,7 +35,8 @@ public enum BackpropBug: String, Sendable, Codable, CaseIterable {
         + "tanh′ = 1 − out²), not from the incoming gradient or an already activated value"
     case .wrongSign: "check the sign: ∂E/∂out = out − t for E = ½(t − out)², and w⁺ = w − η·∂E/∂w"
     case .factorTwo: "d/dout ½(t − out)² = out − t: the ½ cancels the 2 of the square"
-    case .meanVersusSum: "divide by the batch size exactly where the loss takes its mean, and only there"
+    case .meanVersusSum:
+      "divide by the batch size exactly where the loss takes its mean, and only there"
     case .softmaxDerivativeTwice:
       "with softmax and cross-entropy, δ_o = out_o − t_o already includes the softmax's derivative"
     case .wrongNeuron: "check the indices: this is another neuron's or weight's value"
@@ -95,7 +96,8 @@ public struct TraceCheck: Sendable, Equatable, CustomStringConvertible {
       lines.append("no common bug explains it; recompute \(quantity.symbol) = \(quantity.formula)")
     }
     if laterMismatchCount > 0 {
-      lines.append("\(laterMismatchCount) later quantities disagree too, most likely because of this one")
+      lines.append(
+        "\(laterMismatchCount) later quantities disagree too, most likely because of this one")
     }
     lines.append("\(compared) given quantities compared")
     return lines.joined(separator: "\n")
@@ -114,7 +116,9 @@ extension StepTrace {
   ) -> TraceCheck {
     func agrees(_ values: [Double], _ right: [Double]) -> Bool {
       values.count == right.count
-        && zip(values, right).allSatisfy { abs($0 - $1) <= absoluteTolerance + relativeTolerance * abs($1) }
+        && zip(values, right).allSatisfy {
+          abs($0 - $1) <= absoluteTolerance + relativeTolerance * abs($1)
+        }
     }
     let unknown = given.keys.filter { self[$0] == nil }.sorted()
     var compared = 0
@@ -154,7 +158,9 @@ extension StepTrace {
     let activation = layer >= 1 && layer <= activations.count ? activations[layer - 1] : ""
     var result: [Hypothesis] = []
     func add(_ bug: BackpropBug, _ explanation: String, _ values: [Double]?) {
-      if let values, values.count == right.count { result.append(Hypothesis(bug: bug, explanation: explanation, values: values)) }
+      if let values, values.count == right.count {
+        result.append(Hypothesis(bug: bug, explanation: explanation, values: values))
+      }
     }
     func product(_ a: [Double]?, _ b: [Double]?) -> [Double]? {
       guard let a, let b, a.count == b.count else { return nil }
@@ -163,7 +169,10 @@ extension StepTrace {
     /// The derivative of this layer's activation evaluated at other values.
     func derivative(at values: [Double]?) -> [Double]? {
       switch activation {
-      case "σ": values?.map { let s = 1 / (1 + Foundation.exp(-$0)); return s * (1 - s) }
+      case "σ":
+        values?.map {
+          let s = 1 / (1 + Foundation.exp(-$0)); return s * (1 - s)
+        }
       case "tanh": values?.map { 1 - Foundation.tanh($0) * Foundation.tanh($0) }
       default: nil
       }
@@ -176,64 +185,113 @@ extension StepTrace {
     switch quantity.kind {
     case .delta:
       if activation == "softmax" {
-        add(.softmaxDerivativeTwice, "δ_\(neuron) multiplied by out(1 − out) again", product(right, out.map { $0.map { $0 * (1 - $0) } }))
+        add(
+          .softmaxDerivativeTwice, "δ_\(neuron) multiplied by out(1 − out) again",
+          product(right, out.map { $0.map { $0 * (1 - $0) } }))
       }
       add(.missingActivationDerivative, "δ_\(neuron) = ∂E/∂out_\(neuron) alone", lossByOutput)
-      add(.derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)", product(lossByOutput, derivative(at: lossByOutput)))
-      add(.derivativeOfWrongVariable, "the derivative taken at out_\(neuron), which is already activated", product(lossByOutput, derivative(at: out)))
-      add(.derivativeOfWrongVariable, "out(1 − out) or 1 − out² taken of net_\(neuron)", product(lossByOutput, activation == "σ" ? net?.map { $0 * (1 - $0) } : activation == "tanh" ? net?.map { 1 - $0 * $0 } : nil))
+      add(
+        .derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)",
+        product(lossByOutput, derivative(at: lossByOutput)))
+      add(
+        .derivativeOfWrongVariable,
+        "the derivative taken at out_\(neuron), which is already activated",
+        product(lossByOutput, derivative(at: out)))
+      add(
+        .derivativeOfWrongVariable, "out(1 − out) or 1 − out² taken of net_\(neuron)",
+        product(
+          lossByOutput,
+          activation == "σ"
+            ? net?.map { $0 * (1 - $0) } : activation == "tanh" ? net?.map { 1 - $0 * $0 } : nil))
     case .outputByNet:
-      add(.derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)", derivative(at: lossByOutput))
-      add(.derivativeOfWrongVariable, "the derivative taken at out_\(neuron), which is already activated", derivative(at: out))
-      add(.derivativeOfWrongVariable, "out(1 − out) or 1 − out² taken of net_\(neuron)", activation == "σ" ? net?.map { $0 * (1 - $0) } : activation == "tanh" ? net?.map { 1 - $0 * $0 } : nil)
+      add(
+        .derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)",
+        derivative(at: lossByOutput))
+      add(
+        .derivativeOfWrongVariable,
+        "the derivative taken at out_\(neuron), which is already activated", derivative(at: out))
+      add(
+        .derivativeOfWrongVariable, "out(1 − out) or 1 − out² taken of net_\(neuron)",
+        activation == "σ"
+          ? net?.map { $0 * (1 - $0) } : activation == "tanh" ? net?.map { 1 - $0 * $0 } : nil)
     case .lossByOutput where layer < layers.count - 1:
       // Hidden neuron: Σ over the next layer of δ · w.
       let next = layers[layer + 1]
-      let outgoing = quantities.filter { $0.kind == .netByWeight && $0.layer == layer + 1 && $0.formula == "out_\(neuron)" }
+      let outgoing = quantities.filter {
+        $0.kind == .netByWeight && $0.layer == layer + 1 && $0.formula == "out_\(neuron)"
+      }
       let weightKeys = outgoing.map { String($0.key.dropFirst("dnet_d".count)) }
       func sum(_ deltaKey: (String) -> String, _ weightKey: (String) -> String) -> [Double]? {
         var total = Array(repeating: 0.0, count: right.count)
         for (target, weight) in zip(next, weightKeys) {
-          guard let d = values(deltaKey(target)), let w = values(weightKey(weight))?.first, d.count == total.count else { return nil }
+          guard let d = values(deltaKey(target)), let w = values(weightKey(weight))?.first,
+            d.count == total.count
+          else { return nil }
           for index in total.indices { total[index] += d[index] * w }
         }
         return total
       }
-      add(.weightsUpdatedBeforeUse, "Σ δ·w used the updated weights", sum({ "delta_\($0)" }, { "\($0)_new" }))
-      add(.missingActivationDerivative, "Σ ∂E/∂out·w of the next layer, without its derivatives", sum({ "dE_dout_\($0)" }, { $0 }))
+      add(
+        .weightsUpdatedBeforeUse, "Σ δ·w used the updated weights",
+        sum({ "delta_\($0)" }, { "\($0)_new" }))
+      add(
+        .missingActivationDerivative, "Σ ∂E/∂out·w of the next layer, without its derivatives",
+        sum({ "dE_dout_\($0)" }, { $0 }))
     case .lossByWeight:
       let weight = String(quantity.key.dropFirst("dE_d".count))
       let source = values("dnet_d\(weight)")
-      add(.missingActivationDerivative, "∂E/∂out_\(neuron) · ∂net/∂\(weight), without ∂out/∂net", product(lossByOutput, source).map { [$0.reduce(0, +)] })
-      add(.derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)", product(product(lossByOutput, derivative(at: lossByOutput)), source).map { [$0.reduce(0, +)] })
-      for other in layers[layer - 1] where "out_\(other)" != self["dnet_d\(weight)"]?.formula && other != self["dnet_d\(weight)"]?.formula {
+      add(
+        .missingActivationDerivative, "∂E/∂out_\(neuron) · ∂net/∂\(weight), without ∂out/∂net",
+        product(lossByOutput, source).map { [$0.reduce(0, +)] })
+      add(
+        .derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)",
+        product(product(lossByOutput, derivative(at: lossByOutput)), source).map {
+          [$0.reduce(0, +)]
+        })
+      for other in layers[layer - 1]
+      where "out_\(other)" != self["dnet_d\(weight)"]?.formula
+        && other != self["dnet_d\(weight)"]?.formula
+      {
         let otherOut = values(other.hasPrefix("i") ? other : "out_\(other)")
-        add(.wrongNeuron, "δ_\(neuron) times \(other.hasPrefix("i") ? other : "out_\(other)") instead of \(self["dnet_d\(weight)"]?.formula ?? "")", product(delta, otherOut).map { [$0.reduce(0, +)] })
+        add(
+          .wrongNeuron,
+          "δ_\(neuron) times \(other.hasPrefix("i") ? other : "out_\(other)") instead of \(self["dnet_d\(weight)"]?.formula ?? "")",
+          product(delta, otherOut).map { [$0.reduce(0, +)] })
       }
     case .netInput:
       if let ownBias = values("b_\(neuron)")?.first {
         for other in quantities where other.kind == .bias && other.neuron != neuron {
           guard let bias = other.values.first, bias != ownBias else { continue }
-          add(.wrongBias, "net_\(neuron) used \(other.key) instead of b_\(neuron)", right.map { $0 - ownBias + bias })
+          add(
+            .wrongBias, "net_\(neuron) used \(other.key) instead of b_\(neuron)",
+            right.map { $0 - ownBias + bias })
         }
       }
     default:
       break
     }
     add(.wrongSign, "the negative of the right value", right.map { -$0 })
-    add(.factorTwo, "twice the right value", right.map { 2 * $0 })
-    add(.factorTwo, "half the right value", right.map { $0 / 2 })
-    for count in Set([sampleCount, layers.last?.count ?? 1, sampleCount * (layers.last?.count ?? 1)]) where count > 1 {
+    // Only squared errors have a ½ or a 2 to lose.
+    if loss == .halfSumOfSquares || loss == .meanSquaredError {
+      add(.factorTwo, "twice the right value", right.map { 2 * $0 })
+      add(.factorTwo, "half the right value", right.map { $0 / 2 })
+    }
+    for count in Set([
+      sampleCount, layers.last?.count ?? 1, sampleCount * (layers.last?.count ?? 1),
+    ]) where count > 1 {
       add(.meanVersusSum, "\(count) times the right value", right.map { $0 * Double(count) })
       add(.meanVersusSum, "1/\(count) of the right value", right.map { $0 / Double(count) })
     }
     if quantity.kind == .updatedWeight || quantity.kind == .updatedBias {
       let name = String(quantity.key.dropLast("_new".count))
-      if let old = values(name)?.first, let gradient = values(quantity.kind == .updatedWeight ? "dE_d\(name)" : "dE_d\(name)")?.first {
-        add(.wrongSign, "\(name) + η·∂E/∂\(name): the step went uphill", [old + learningRate * gradient])
+      if let old = values(name)?.first, let gradient = values("dE_d\(name)")?.first {
+        add(
+          .wrongSign, "\(name) + η·∂E/∂\(name): the step went uphill",
+          [old + learningRate * gradient])
       }
     }
-    for other in quantities where other.kind == quantity.kind && other.key != quantity.key && other.layer == layer {
+    for other in quantities
+    where other.kind == quantity.kind && other.key != quantity.key && other.layer == layer {
       add(.wrongNeuron, "this is \(other.symbol)'s value", other.values)
     }
     return result
