@@ -10,7 +10,7 @@ public struct BackpropCommand: ParsableCommand {
     version: backpropVersion,
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-      InfoCommand.self, PlotCommand.self, ExplainCommand.self,
+      InfoCommand.self, PlotCommand.self, ExplainCommand.self, GradcheckCommand.self,
     ]
   )
 
