@@ -40,7 +40,9 @@ struct GradcheckCommand: ParsableCommand {
   var absolute = 1e-7
 
   func validate() throws {
-    guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
+    guard samples >= 1 else {
+      throw ValidationError("--samples must be at least 1 (got \(samples))")
+    }
     for (name, value) in [("--step", step), ("--relative", relative), ("--absolute", absolute)]
     where !(value.isFinite && value >= 0) || (name == "--step" && value == 0) {
       throw ValidationError("\(name) must be a finite positive number (got \(value))")
@@ -56,7 +58,9 @@ struct GradcheckCommand: ParsableCommand {
     let report = try GradientCheck.check(
       model: loaded.network, loss: loaded.loss.loss, input: batch.features, target: batch.targets,
       tolerance: tolerance)
-    print("gradient check of \(model) on \(batch.count) samples of \(data), loss \(loaded.loss.rawValue)")
+    print(
+      "gradient check of \(model) on \(batch.count) samples of \(data), loss \(loaded.loss.rawValue)"
+    )
     print(report)
     if !report.passed { throw ExitCode(1) }
   }

@@ -76,7 +76,24 @@ struct TrainingRun {
 
   // MARK: Running
 
-  func execute(quiet: Bool, saveSpec: String?) throws {
+  /// What a finished training run holds.
+  struct Outcome {
+    var network: Sequential<Float>
+    var history: History
+    var data: DataSet<Float>
+    var split: DataSplit<Float>
+    var scaling: FeatureScaling?
+    var loss: LossFunction
+    /// The training part, scaled as the network sees it.
+    var train: DataSet<Float>
+    /// The test part, scaled, if one was held out.
+    var test: DataSet<Float>?
+    /// Decision-region snapshots, when pictures were asked for.
+    var snapshots: [(title: String, picture: SVGCanvas)]
+  }
+
+  /// Loads the data, builds the network and trains it, showing progress unless `quiet`.
+  func train(quiet: Bool) throws -> Outcome {
     let spec = specification
     let seed = spec.seed ?? 1
     let (data, loss) = try loadData()
@@ -89,7 +106,7 @@ struct TrainingRun {
       guard let part else { return nil }
       return try scaling.map { try part.scaled(by: $0) } ?? part
     }
-    guard let train = try prepare(split.train) else { return }
+    let train = try scaling.map { try split.train.scaled(by: $0) } ?? split.train
     let validation = try prepare(split.validation)
     let test = try prepare(split.test)
 
@@ -139,6 +156,20 @@ struct TrainingRun {
       train, validation: validation, loss: loss.loss, optimizer: optimizer,
       configuration: configuration, callbacks: callbacks)
 
+    return Outcome(
+      network: network, history: history, data: data, split: split, scaling: scaling, loss: loss,
+      train: train, test: test, snapshots: snapshots)
+  }
+
+  func execute(quiet: Bool, saveSpec: String?) throws {
+    let spec = specification
+    let outcome = try train(quiet: quiet)
+    let (network, history, data, loss) = (
+      outcome.network, outcome.history, outcome.data, outcome.loss
+    )
+    let (train, test, scaling, snapshots) = (
+      outcome.train, outcome.test, outcome.scaling, outcome.snapshots
+    )
     var results: [(String, Double)] = []
     for (name, value) in zip(history.columns, history.rows.last ?? []) where name != "learning_rate"
     {

@@ -37,6 +37,15 @@ public enum Demo {
       }
     }
 
+    /// The loss the demo trains with.
+    public var loss: LossFunction {
+      switch self {
+      case .mazur, .xor, .sine: .halfSumOfSquares
+      case .xorNoBias: .meanSquaredError
+      case .softmax, .sineBoundary: .crossEntropy
+      }
+    }
+
     /// The seed document the scenario comes from.
     public var seedFile: String {
       switch self {

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Backprop
+
+/// The settings of a training run as flags, shared by `train` and `doctor`; each overrides the
+/// same key of a `--spec` file.
+struct RunOptions: ParsableArguments {
+  @Option(help: "A YAML or JSON file of settings; flags override it.")
+  var spec: String?
+
+  @Option(help: "The data file: .csv with a header, .npy features, or IDX images (MNIST).")
+  var data: String?
+
+  @Option(help: "The targets of .npy or IDX data: a .npy array or an IDX labels file.")
+  var labels: String?
+
+  @Option(
+    help:
+      "A toy data set instead of a file: \((ToyData.classificationNames + ["sine"]).joined(separator: ", "))."
+  )
+  var toy: String?
+
+  @Option(help: "Samples of the toy data set (default 400).")
+  var samples: Int?
+
+  @Option(help: "Noise of the toy data set (default 0.1).")
+  var noise: Double?
+
+  @Option(help: "The target column of a CSV file (several, comma-separated, for regression).")
+  var target: String?
+
+  @Option(help: "The feature columns of a CSV file, comma-separated (default: every other column).")
+  var features: String?
+
+  @Option(help: "Hidden layer sizes, comma-separated, such as 64,32 (default 32).")
+  var layers: String?
+
+  @Option(
+    help:
+      "The hidden activation: \(ActivationFunction.allCases.map(\.rawValue).joined(separator: ", ")) (default relu)."
+  )
+  var activation: ActivationFunction?
+
+  @Option(help: "The loss: \(LossFunction.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var loss: String?
+
+  @Option(help: "The optimizer: adam or sgd (default adam).")
+  var optimizer: String?
+
+  @Option(
+    name: [.customLong("learning-rate"), .customLong("lr")],
+    help: "The learning rate (default 0.001 for adam, 0.01 for sgd).")
+  var learningRate: Double?
+
+  @Option(help: "SGD momentum (default 0).")
+  var momentum: Double?
+
+  @Option(help: "L2 weight decay added to the gradients (default 0).")
+  var weightDecay: Double?
+
+  @Option(help: "Dropout rate after each hidden layer (default 0).")
+  var dropout: Double?
+
+  @Option(help: "Epochs (default 20).")
+  var epochs: Int?
+
+  @Option(help: "Samples per batch (default 32).")
+  var batchSize: Int?
+
+  @Option(help: "Fraction of the data held out for validation (default 0).")
+  var validationSplit: Double?
+
+  @Option(help: "Fraction of the data held out for a final test (default 0).")
+  var testSplit: Double?
+
+  @Option(help: "The seed of everything random: split, initial weights, shuffling, dropout.")
+  var seed: UInt64?
+
+  @Option(
+    help:
+      "Feature scaling stored with the model: standardize, min-max or none (default standardize).")
+  var scale: String?
+
+  @Option(
+    help: "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN].")
+  var schedule: String?
+
+  @Option(help: "Stop after this many epochs without improvement, restoring the best weights.")
+  var earlyStopping: Int?
+
+  /// The settings given as flags.
+  var flags: RunSpecification {
+    get throws {
+      var flags = RunSpecification()
+      flags.data = data
+      flags.labels = labels
+      flags.toy = toy
+      flags.samples = samples
+      flags.noise = noise
+      flags.target = target
+      flags.features = features.map(RunSpecification.parseNames)
+      flags.layers = try layers.map(RunSpecification.parseLayers)
+      flags.activation = activation
+      flags.loss = loss
+      flags.optimizer = optimizer
+      flags.learningRate = learningRate
+      flags.momentum = momentum
+      flags.weightDecay = weightDecay
+      flags.dropout = dropout
+      flags.epochs = epochs
+      flags.batchSize = batchSize
+      flags.validationSplit = validationSplit
+      flags.testSplit = testSplit
+      flags.seed = seed
+      flags.scale = scale
+      flags.schedule = schedule
+      flags.earlyStopping = earlyStopping
+      return flags
+    }
+  }
+
+  /// The spec file's settings overridden by `flags` (which include these options).
+  func specification(overriddenBy flags: RunSpecification) throws -> RunSpecification {
+    let file = try spec.map(RunSpecification.load(from:)) ?? RunSpecification()
+    return file.overridden(by: flags)
+  }
+}
