@@ -34,6 +34,12 @@ struct ExplainCommand: ParsableCommand {
   @Option(help: "The target column of --data (default: the model's).")
   var target: String?
 
+  @Option(help: "One input instead of --data: the model's features, comma-separated, unscaled.")
+  var input: String?
+
+  @Option(help: "The target of --input, comma-separated (one-hot for classes).")
+  var expected: String?
+
   @Option(help: "The rows of --data that make the batch, comma-separated from 0 (default 0).")
   var rows: String?
 
@@ -80,10 +86,23 @@ struct ExplainCommand: ParsableCommand {
         network: example.network, input: example.input, target: example.target, loss: example.loss,
         learningRate: learningRate ?? example.learningRate)
     }
-    guard let model, let data else {
-      throw CLIError("give --demo mazur, or --model MODEL and --data FILE")
-    }
+    let usage = "give --demo mazur, or --model MODEL with --data FILE or --input and --expected"
+    guard let model else { throw CLIError(usage) }
     let loaded = try Model<Float>(contentsOf: URL(fileURLWithPath: model))
+    if let input {
+      let features = try Self.numbers(input, flag: "--input", count: loaded.featureNames.count)
+      let target = try Self.numbers(
+        expected ?? "", flag: "--expected", count: loaded.targetKind.width)
+      let scaled = try loaded.scaling.map {
+        try $0.apply(to: Tensor(shape: [1, features.count], scalars: features))
+      }
+      return try StepTrace(
+        network: loaded.network,
+        input: scaled ?? Tensor(shape: [1, features.count], scalars: features),
+        target: Tensor(shape: [1, target.count], scalars: target), loss: loaded.loss,
+        learningRate: learningRate ?? 0.1)
+    }
+    guard let data else { throw CLIError(usage) }
     let prepared = try loaded.prepared(
       try DataInput.load(for: loaded, path: data, target: target, labels: nil))
     let indices = try (rows.map(RunSpecification.parseNames) ?? ["0"]).map { text -> Int in
@@ -96,6 +115,15 @@ struct ExplainCommand: ParsableCommand {
     return try StepTrace(
       network: loaded.network, input: batch.features, target: batch.targets, loss: loaded.loss,
       learningRate: learningRate ?? 0.1)
+  }
+
+  /// `count` comma-separated numbers.
+  static func numbers(_ text: String, flag: String, count: Int) throws -> [Float] {
+    let values = RunSpecification.parseNames(text).map { Float($0) }
+    guard values.count == count, values.allSatisfy({ $0?.isFinite == true }) else {
+      throw CLIError("\(flag) needs \(count) numbers separated by commas (got '\(text)')")
+    }
+    return values.compactMap { $0 }
   }
 
   /// Values by name from JSON (numbers or arrays of numbers) or CSV (name, then values).
