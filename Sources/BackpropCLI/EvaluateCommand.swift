@@ -10,23 +10,11 @@ struct EvaluateCommand: ParsableCommand {
     discussion: "The last line is `accuracy: …` for a classifier and `mse: …` for a regressor."
   )
 
-  @Option(help: "The model file written by `backprop train`.")
-  var model: String
-
-  @Option(help: "The data file (.csv, or .npy/IDX with --labels).")
-  var data: String
-
-  @Option(help: "The target column of a CSV file (default: the column the model was trained on).")
-  var target: String?
-
-  @Option(help: "The targets of .npy or IDX data.")
-  var labels: String?
+  @OptionGroup var source: ModelAndData
 
   func run() throws {
-    let model = try Model<Float>(contentsOf: URL(fileURLWithPath: model))
+    let (model, data) = try source.load()
     let classNames = model.targetKind.classNames
-    let data = try DataInput.load(
-      for: model, path: data, target: target, labels: labels)
     let evaluation = try model.evaluate(on: data)
     print("samples: \(evaluation.sampleCount)")
     if let matrix = evaluation.confusionMatrix { print("confusion matrix:\n\(matrix)") }

@@ -15,17 +15,7 @@ struct GradcheckCommand: ParsableCommand {
       """
   )
 
-  @Option(help: "The model file written by `backprop train`.")
-  var model: String
-
-  @Option(help: "The data file (.csv, or .npy/IDX with --labels).")
-  var data: String
-
-  @Option(help: "The target column (default: the one the model was trained on).")
-  var target: String?
-
-  @Option(help: "The targets of .npy or IDX data.")
-  var labels: String?
+  @OptionGroup var source: ModelAndData
 
   @Option(help: "How many rows, from the first, make the batch (default 16).")
   var samples = 16
@@ -50,17 +40,16 @@ struct GradcheckCommand: ParsableCommand {
   }
 
   func run() throws {
-    let loaded = try Model<Float>(contentsOf: URL(fileURLWithPath: model))
-    let prepared = try loaded.prepared(
-      try DataInput.load(for: loaded, path: data, target: target, labels: labels))
+    let (loaded, data) = try source.load()
+    let prepared = try loaded.prepared(data)
     let batch = try prepared.subset(Array(0..<min(samples, prepared.count)))
     let tolerance = GradientCheck.Tolerance(step: step, absolute: absolute, relative: relative)
     let report = try GradientCheck.check(
       model: loaded.network, loss: loaded.loss.loss, input: batch.features, target: batch.targets,
       tolerance: tolerance)
     print(
-      "gradient check of \(model) on \(batch.count) samples of \(data), loss \(loaded.loss.rawValue)"
-    )
+      "gradient check of \(source.model) on \(batch.count) samples of \(source.data), loss "
+        + loaded.loss.rawValue)
     print(report)
     if !report.passed { throw ExitCode(1) }
   }

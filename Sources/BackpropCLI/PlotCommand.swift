@@ -28,26 +28,6 @@ struct PlotCommand: ParsableCommand {
     }
   }
 
-  /// A model and labelled data to draw it on.
-  struct ModelAndData: ParsableArguments {
-    @Option(help: "The model file written by `backprop train`.")
-    var model: String
-
-    @Option(help: "The data file (.csv, or .npy/IDX with --labels).")
-    var data: String
-
-    @Option(help: "The target column (default: the one the model was trained on).")
-    var target: String?
-
-    @Option(help: "The targets of .npy or IDX data.")
-    var labels: String?
-
-    func load() throws -> (Model<Float>, DataSet<Float>) {
-      let model = try Model<Float>(contentsOf: URL(fileURLWithPath: model))
-      return (model, try DataInput.load(for: model, path: data, target: target, labels: labels))
-    }
-  }
-
   struct Loss: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract:
