@@ -19,7 +19,11 @@ let package = Package(
   targets: [
     // MARK: - Core library (no dependencies beyond the toolchain)
 
-    .target(name: "Backprop"),
+    .target(name: "Backprop", dependencies: ["CBackpropKernels"]),
+
+    // MARK: - Compute kernels in C: SIMD micro-kernels chosen at run time, OpenBLAS by dlopen
+
+    .target(name: "CBackpropKernels"),
 
     // MARK: - CSV files (the core stays free of dependencies; CSV parsing is CSV.swift's)
 

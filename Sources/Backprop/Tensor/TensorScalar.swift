@@ -49,9 +49,14 @@ extension Float: TensorScalar {
     into c: UnsafeMutablePointer<Float>,
     m: Int, n: Int, k: Int, accumulate: Bool
   ) {
-    referenceMatrixProduct(
-      a, transposeA: transposeA, b, transposeB: transposeB, into: c,
-      m: m, n: n, k: k, accumulate: accumulate)
+    guard m * n * k > Kernels.tinyProduct else {
+      return referenceMatrixProduct(
+        a, transposeA: transposeA, b, transposeB: transposeB, into: c,
+        m: m, n: n, k: k, accumulate: accumulate)
+    }
+    kernelProduct(
+      a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+      accumulate: accumulate)
   }
 }
 
@@ -70,9 +75,14 @@ extension Double: TensorScalar {
     into c: UnsafeMutablePointer<Double>,
     m: Int, n: Int, k: Int, accumulate: Bool
   ) {
-    referenceMatrixProduct(
-      a, transposeA: transposeA, b, transposeB: transposeB, into: c,
-      m: m, n: n, k: k, accumulate: accumulate)
+    guard m * n * k > Kernels.tinyProduct else {
+      return referenceMatrixProduct(
+        a, transposeA: transposeA, b, transposeB: transposeB, into: c,
+        m: m, n: n, k: k, accumulate: accumulate)
+    }
+    kernelProduct(
+      a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+      accumulate: accumulate)
   }
 }
 

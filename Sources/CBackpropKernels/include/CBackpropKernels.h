@@ -1,0 +1,59 @@
+#ifndef CBACKPROP_KERNELS_H
+#define CBACKPROP_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/// The instruction set the float kernels run with: chosen once, at first use, by a CPU check.
+typedef enum {
+  BPKernelGeneric = 0,
+  BPKernelAVX2 = 1,
+  BPKernelAVX512 = 2,
+} BPKernelLevel;
+
+/// The best level this CPU supports.
+BPKernelLevel bp_detect_level(void);
+
+/// The level the kernels use now (the detected one unless bp_set_level lowered it).
+BPKernelLevel bp_level(void);
+
+/// Forces a level no higher than the CPU supports (for tests and benchmarks); returns the level set.
+BPKernelLevel bp_set_level(BPKernelLevel level);
+
+/// C[m×n] = op(A)·op(B) (or += when accumulate), row-major, for the columns [n0, n1) of C only,
+/// so that callers can split the columns across threads. op(A) is m×k (A stored k×m when
+/// transpose_a); op(B) is k×n (B stored n×k when transpose_b). The summation over k runs in the
+/// same order whatever n0 and n1 are, so a split never changes a result.
+void bp_sgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                      const float *a, const float *b, float *c, bool accumulate, size_t n0,
+                      size_t n1);
+
+/// The double-precision product, same contract, with a portable kernel.
+void bp_dgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                      const double *a, const double *b, double *c, bool accumulate, size_t n0,
+                      size_t n1);
+
+/// The column-block granularity of the float kernel: splits should fall on multiples of it.
+size_t bp_sgemm_column_block(void);
+
+/// Loads OpenBLAS at run time (libopenblas.so.0 and the usual names), first setting
+/// OPENBLAS_CORETYPE to this CPU's kind when it is unset, because OpenBLAS 0.3.21 does not
+/// recognise newer CPUs and would fall back to SSE3 kernels. Returns whether cblas_sgemm and
+/// cblas_dgemm were found. Thread-safe; later calls return the first result.
+bool bp_blas_load(void);
+
+/// The OpenBLAS core type that was set or found, or NULL.
+const char *bp_blas_coretype(void);
+
+/// C = op(A)·op(B) (+= when accumulate) through the loaded BLAS (single-threaded); false when
+/// no BLAS is loaded.
+bool bp_blas_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                   const float *a, const float *b, float *c, bool accumulate, size_t n0, size_t n1);
+bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                   const double *a, const double *b, double *c, bool accumulate, size_t n0,
+                   size_t n1);
+
+/// Peak resident memory of the process in bytes.
+size_t bp_peak_resident_bytes(void);
+
+#endif

@@ -1,0 +1,391 @@
+// Matrix-product kernels for Backprop: a cache-blocked, packed GEMM whose inner micro-kernel is
+// chosen at run time (AVX-512, AVX2 + FMA, or portable C), with per-function target attributes so
+// that the package builds for plain x86-64 without any compiler flag.
+//
+// Every element of C is accumulated in the same order (k ascending, in blocks of KC, each with
+// fused multiply-adds) whatever the instruction set, the tile position or the column range, so
+// the three kernels give bit-identical results and splitting the columns across threads never
+// changes a result.
+
+#include "CBackpropKernels.h"
+
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define BP_X86 1
+#endif
+
+enum { KC = 256, NC = 1024 };
+
+typedef struct {
+  size_t mr, nr, mc;
+} Blocking;
+
+static const Blocking blocking[3] = {
+    [BPKernelGeneric] = {4, 8, 128},
+    [BPKernelAVX2] = {6, 16, 120},
+    [BPKernelAVX512] = {12, 32, 144},
+};
+
+// MARK: - Instruction-set detection
+
+static BPKernelLevel detect(void) {
+#if BP_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return BPKernelAVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return BPKernelAVX2;
+#endif
+  return BPKernelGeneric;
+}
+
+static pthread_once_t level_once = PTHREAD_ONCE_INIT;
+static BPKernelLevel detected_level = BPKernelGeneric;
+static _Atomic int active_level = -1;
+
+static void detect_once(void) { detected_level = detect(); }
+
+BPKernelLevel bp_detect_level(void) {
+  pthread_once(&level_once, detect_once);
+  return detected_level;
+}
+
+BPKernelLevel bp_level(void) {
+  int level = active_level;
+  return level < 0 ? bp_detect_level() : (BPKernelLevel)level;
+}
+
+BPKernelLevel bp_set_level(BPKernelLevel level) {
+  BPKernelLevel best = bp_detect_level();
+  BPKernelLevel chosen = level > best ? best : level;
+  active_level = (int)chosen;
+  return chosen;
+}
+
+size_t bp_sgemm_column_block(void) { return blocking[bp_level()].nr; }
+
+// MARK: - Packing
+
+/// Grows a thread's buffer to hold `count` floats, 64-byte aligned; reused across calls, so a
+/// training loop allocates only on its first step.
+static float *grow(float **buffer, size_t *capacity, size_t count) {
+  if (count > *capacity) {
+    free(*buffer);
+    size_t bytes = (count * sizeof(float) + 63) & ~(size_t)63;
+    *buffer = aligned_alloc(64, bytes);
+    *capacity = *buffer ? count : 0;
+  }
+  return *buffer;
+}
+
+static _Thread_local float *packed_a = NULL;
+static _Thread_local size_t packed_a_capacity = 0;
+static _Thread_local float *packed_b = NULL;
+static _Thread_local size_t packed_b_capacity = 0;
+
+/// op(A)(i, p) for rows [i0, i0 + mc) and depths [p0, p0 + kc), in panels of mr rows: panel by
+/// panel, depth by depth, mr values (zero beyond the last row).
+static void pack_a(bool transpose, size_t m, size_t k, const float *a, size_t i0, size_t mc,
+                   size_t p0, size_t kc, size_t mr, float *out) {
+  for (size_t panel = 0; panel < mc; panel += mr) {
+    for (size_t p = 0; p < kc; p++) {
+      for (size_t r = 0; r < mr; r++) {
+        size_t i = i0 + panel + r;
+        float value = 0;
+        if (panel + r < mc) value = transpose ? a[(p0 + p) * m + i] : a[i * k + p0 + p];
+        *out++ = value;
+      }
+    }
+  }
+}
+
+/// op(B)(p, j) for depths [p0, p0 + kc) and columns [j0, j0 + nc), in panels of nr columns.
+static void pack_b(bool transpose, size_t n, size_t k, const float *b, size_t p0, size_t kc,
+                   size_t j0, size_t nc, size_t nr, float *out) {
+  for (size_t panel = 0; panel < nc; panel += nr) {
+    for (size_t p = 0; p < kc; p++) {
+      for (size_t s = 0; s < nr; s++) {
+        size_t j = j0 + panel + s;
+        float value = 0;
+        if (panel + s < nc) value = transpose ? b[j * k + p0 + p] : b[(p0 + p) * n + j];
+        *out++ = value;
+      }
+    }
+  }
+}
+
+/// Writes an mr×nr tile computed in `tile` (row stride nr) to C, adding when asked.
+static void store_tile(const float *tile, size_t nr_stride, float *c, size_t ldc, bool add,
+                       size_t mr, size_t nr) {
+  for (size_t r = 0; r < mr; r++) {
+    for (size_t s = 0; s < nr; s++) {
+      c[r * ldc + s] = add ? c[r * ldc + s] + tile[r * nr_stride + s] : tile[r * nr_stride + s];
+    }
+  }
+}
+
+// MARK: - Micro-kernels: C[mr×nr] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR]
+
+static void kernel_generic(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                           bool add, size_t mr, size_t nr) {
+  float tile[4 * 8] = {0};
+  for (size_t p = 0; p < kc; p++) {
+    for (size_t r = 0; r < 4; r++) {
+      for (size_t s = 0; s < 8; s++) tile[r * 8 + s] = fmaf(a[r], b[s], tile[r * 8 + s]);
+    }
+    a += 4;
+    b += 8;
+  }
+  store_tile(tile, 8, c, ldc, add, mr, nr);
+}
+
+#if BP_X86
+
+__attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const float *a,
+                                                              const float *b, float *c,
+                                                              size_t ldc, bool add, size_t mr,
+                                                              size_t nr) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (size_t p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 x;
+#define BP_ROW(r)                             \
+  x = _mm256_broadcast_ss(a + r);             \
+  c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0); \
+  c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);
+    BP_ROW(0) BP_ROW(1) BP_ROW(2) BP_ROW(3) BP_ROW(4) BP_ROW(5)
+#undef BP_ROW
+    a += 6;
+    b += 16;
+  }
+  float tile[6 * 16] __attribute__((aligned(32)));
+#define BP_PUT(r)                              \
+  _mm256_store_ps(tile + r * 16, c##r##0);     \
+  _mm256_store_ps(tile + r * 16 + 8, c##r##1);
+  BP_PUT(0) BP_PUT(1) BP_PUT(2) BP_PUT(3) BP_PUT(4) BP_PUT(5)
+#undef BP_PUT
+  store_tile(tile, 16, c, ldc, add, mr, nr);
+}
+
+__attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const float *a,
+                                                              const float *b, float *c,
+                                                              size_t ldc, bool add, size_t mr,
+                                                              size_t nr) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
+  __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps();
+  __m512 c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
+  __m512 cA0 = _mm512_setzero_ps(), cA1 = _mm512_setzero_ps();
+  __m512 cB0 = _mm512_setzero_ps(), cB1 = _mm512_setzero_ps();
+  for (size_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    __m512 x;
+#define BP_ROW(r, i)                          \
+  x = _mm512_set1_ps(a[i]);                   \
+  c##r##0 = _mm512_fmadd_ps(x, b0, c##r##0); \
+  c##r##1 = _mm512_fmadd_ps(x, b1, c##r##1);
+    BP_ROW(0, 0) BP_ROW(1, 1) BP_ROW(2, 2) BP_ROW(3, 3) BP_ROW(4, 4) BP_ROW(5, 5)
+    BP_ROW(6, 6) BP_ROW(7, 7) BP_ROW(8, 8) BP_ROW(9, 9) BP_ROW(A, 10) BP_ROW(B, 11)
+#undef BP_ROW
+    a += 12;
+    b += 32;
+  }
+  if (mr == 12 && nr == 32) {
+#define BP_OUT(r, i)                                                                   \
+  {                                                                                    \
+    float *row = c + (i) * ldc;                                                        \
+    if (add) {                                                                         \
+      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), c##r##0));             \
+      _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), c##r##1));   \
+    } else {                                                                           \
+      _mm512_storeu_ps(row, c##r##0);                                                  \
+      _mm512_storeu_ps(row + 16, c##r##1);                                             \
+    }                                                                                  \
+  }
+    BP_OUT(0, 0) BP_OUT(1, 1) BP_OUT(2, 2) BP_OUT(3, 3) BP_OUT(4, 4) BP_OUT(5, 5)
+    BP_OUT(6, 6) BP_OUT(7, 7) BP_OUT(8, 8) BP_OUT(9, 9) BP_OUT(A, 10) BP_OUT(B, 11)
+#undef BP_OUT
+    return;
+  }
+  float tile[12 * 32] __attribute__((aligned(64)));
+#define BP_PUT(r, i)                            \
+  _mm512_store_ps(tile + (i) * 32, c##r##0);    \
+  _mm512_store_ps(tile + (i) * 32 + 16, c##r##1);
+  BP_PUT(0, 0) BP_PUT(1, 1) BP_PUT(2, 2) BP_PUT(3, 3) BP_PUT(4, 4) BP_PUT(5, 5)
+  BP_PUT(6, 6) BP_PUT(7, 7) BP_PUT(8, 8) BP_PUT(9, 9) BP_PUT(A, 10) BP_PUT(B, 11)
+#undef BP_PUT
+  store_tile(tile, 32, c, ldc, add, mr, nr);
+}
+
+#endif
+
+typedef void (*MicroKernel)(size_t, const float *, const float *, float *, size_t, bool, size_t,
+                            size_t);
+
+static MicroKernel micro_kernel(BPKernelLevel level) {
+#if BP_X86
+  if (level == BPKernelAVX512) return kernel_avx512;
+  if (level == BPKernelAVX2) return kernel_avx2;
+#endif
+  return kernel_generic;
+}
+
+// MARK: - The blocked product
+
+void bp_sgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                      const float *a, const float *b, float *c, bool accumulate, size_t n0,
+                      size_t n1) {
+  if (n1 > n) n1 = n;
+  if (m == 0 || n0 >= n1) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; i++) memset(c + i * n + n0, 0, (n1 - n0) * sizeof(float));
+    return;
+  }
+  BPKernelLevel level = bp_level();
+  Blocking block = blocking[level];
+  MicroKernel kernel = micro_kernel(level);
+  size_t kc_max = k < KC ? k : KC;
+  float *pa = grow(&packed_a, &packed_a_capacity, (block.mc + block.mr) * kc_max);
+  float *pb = grow(&packed_b, &packed_b_capacity, (NC + block.nr) * kc_max);
+  if (!pa || !pb) return;
+  for (size_t jc = n0; jc < n1; jc += NC) {
+    size_t nc = n1 - jc < NC ? n1 - jc : NC;
+    for (size_t pc = 0; pc < k; pc += KC) {
+      size_t kc = k - pc < KC ? k - pc : KC;
+      bool add = accumulate || pc > 0;
+      pack_b(transpose_b, n, k, b, pc, kc, jc, nc, block.nr, pb);
+      for (size_t ic = 0; ic < m; ic += block.mc) {
+        size_t mc = m - ic < block.mc ? m - ic : block.mc;
+        pack_a(transpose_a, m, k, a, ic, mc, pc, kc, block.mr, pa);
+        for (size_t jr = 0; jr < nc; jr += block.nr) {
+          size_t nr = nc - jr < block.nr ? nc - jr : block.nr;
+          for (size_t ir = 0; ir < mc; ir += block.mr) {
+            size_t mr = mc - ir < block.mr ? mc - ir : block.mr;
+            kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * n + jc + jr, n, add, mr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+void bp_dgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                      const double *a, const double *b, double *c, bool accumulate, size_t n0,
+                      size_t n1) {
+  if (n1 > n) n1 = n;
+  for (size_t i = 0; i < m; i++) {
+    double *row = c + i * n;
+    if (!accumulate)
+      for (size_t j = n0; j < n1; j++) row[j] = 0;
+    for (size_t p = 0; p < k; p++) {
+      double x = transpose_a ? a[p * m + i] : a[i * k + p];
+      if (transpose_b) {
+        for (size_t j = n0; j < n1; j++) row[j] = fma(x, b[j * k + p], row[j]);
+      } else {
+        const double *bp = b + p * n;
+        for (size_t j = n0; j < n1; j++) row[j] = fma(x, bp[j], row[j]);
+      }
+    }
+  }
+}
+
+// MARK: - OpenBLAS, loaded at run time
+
+typedef void (*CblasSgemm)(int, int, int, int, int, int, float, const float *, int,
+                           const float *, int, float, float *, int);
+typedef void (*CblasDgemm)(int, int, int, int, int, int, double, const double *, int,
+                           const double *, int, double, double *, int);
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static CblasSgemm blas_sgemm = NULL;
+static CblasDgemm blas_dgemm = NULL;
+static const char *blas_coretype = NULL;
+
+static void load_blas(void) {
+  const char *given = getenv("OPENBLAS_CORETYPE");
+  if (given == NULL || given[0] == 0) {
+    BPKernelLevel level = bp_detect_level();
+    const char *type = level == BPKernelAVX512 ? "SkylakeX" : level == BPKernelAVX2 ? "Haswell" : NULL;
+    if (type) setenv("OPENBLAS_CORETYPE", type, 0);
+  }
+  blas_coretype = getenv("OPENBLAS_CORETYPE");
+  const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0",
+                         "libopenblas.dylib", NULL};
+  for (int index = 0; names[index]; index++) {
+    void *library = dlopen(names[index], RTLD_NOW | RTLD_LOCAL);
+    if (!library) continue;
+    blas_sgemm = (CblasSgemm)dlsym(library, "cblas_sgemm");
+    blas_dgemm = (CblasDgemm)dlsym(library, "cblas_dgemm");
+    void (*set_threads)(int) = (void (*)(int))dlsym(library, "openblas_set_num_threads");
+    // Backprop splits the work itself, so results do not depend on BLAS's own threading.
+    if (set_threads) set_threads(1);
+    if (blas_sgemm && blas_dgemm) return;
+    blas_sgemm = NULL;
+    blas_dgemm = NULL;
+  }
+}
+
+bool bp_blas_load(void) {
+  pthread_once(&blas_once, load_blas);
+  return blas_sgemm != NULL;
+}
+
+const char *bp_blas_coretype(void) { return bp_blas_load() ? blas_coretype : NULL; }
+
+enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
+
+bool bp_blas_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                   const float *a, const float *b, float *c, bool accumulate, size_t n0,
+                   size_t n1) {
+  if (!bp_blas_load()) return false;
+  if (n1 > n) n1 = n;
+  if (m == 0 || n0 >= n1) return true;
+  const float *bb = transpose_b ? b + n0 * k : b + n0;
+  blas_sgemm(RowMajor, transpose_a ? Trans : NoTrans, transpose_b ? Trans : NoTrans, (int)m,
+             (int)(n1 - n0), (int)k, 1.0f, a, (int)(transpose_a ? m : k), bb,
+             (int)(transpose_b ? k : n), accumulate ? 1.0f : 0.0f, c + n0, (int)n);
+  return true;
+}
+
+bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                   const double *a, const double *b, double *c, bool accumulate, size_t n0,
+                   size_t n1) {
+  if (!bp_blas_load()) return false;
+  if (n1 > n) n1 = n;
+  if (m == 0 || n0 >= n1) return true;
+  const double *bb = transpose_b ? b + n0 * k : b + n0;
+  blas_dgemm(RowMajor, transpose_a ? Trans : NoTrans, transpose_b ? Trans : NoTrans, (int)m,
+             (int)(n1 - n0), (int)k, 1.0, a, (int)(transpose_a ? m : k), bb,
+             (int)(transpose_b ? k : n), accumulate ? 1.0 : 0.0, c + n0, (int)n);
+  return true;
+}
+
+// MARK: - Memory
+
+size_t bp_peak_resident_bytes(void) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+#if defined(__APPLE__)
+  return (size_t)usage.ru_maxrss;
+#else
+  return (size_t)usage.ru_maxrss * 1024;
+#endif
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+@testable import Backprop
+
+/// The matrix-product kernels: every transpose combination and awkward size against a plain
+/// Double reference, the same bits at every instruction-set level and thread count, and BLAS.
+@Suite("Matrix-product kernels", .serialized)
+struct KernelTests {
+  struct Case: Sendable, CustomStringConvertible {
+    var m: Int
+    var n: Int
+    var k: Int
+    var description: String { "\(m)×\(k)·\(k)×\(n)" }
+  }
+
+  static let shapes = [
+    Case(m: 1, n: 70, k: 90), Case(m: 13, n: 33, k: 17), Case(m: 37, n: 65, k: 300),
+    Case(m: 130, n: 47, k: 259), Case(m: 12, n: 1030, k: 8), Case(m: 145, n: 64, k: 513),
+  ]
+
+  /// op(A)·op(B) in Double, straight from the definition.
+  func reference(
+    _ a: [Float], _ b: [Float], _ shape: Case, transposeA: Bool, transposeB: Bool
+  ) -> [Double] {
+    var c = [Double](repeating: 0, count: shape.m * shape.n)
+    for i in 0..<shape.m {
+      for j in 0..<shape.n {
+        var sum = 0.0
+        for p in 0..<shape.k {
+          let x = transposeA ? a[p * shape.m + i] : a[i * shape.k + p]
+          let y = transposeB ? b[j * shape.k + p] : b[p * shape.n + j]
+          sum += Double(x) * Double(y)
+        }
+        c[i * shape.n + j] = sum
+      }
+    }
+    return c
+  }
+
+  func product(
+    _ a: [Float], _ b: [Float], _ shape: Case, transposeA: Bool, transposeB: Bool,
+    accumulateOnto start: [Float]? = nil
+  ) -> [Float] {
+    var c = start ?? [Float](repeating: .nan, count: shape.m * shape.n)
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        c.withUnsafeMutableBufferPointer { c in
+          Float.kernelProduct(
+            a.baseAddress!, transposeA: transposeA, b.baseAddress!, transposeB: transposeB,
+            into: c.baseAddress!, m: shape.m, n: shape.n, k: shape.k, accumulate: start != nil)
+        }
+      }
+    }
+    return c
+  }
+
+  func operands(_ shape: Case, seed: UInt64) -> ([Float], [Float]) {
+    var generator = RandomGenerator(seed: seed)
+    let a = (0..<(shape.m * shape.k)).map { _ in Float(generator.uniform(low: -1, high: 1)) }
+    let b = (0..<(shape.k * shape.n)).map { _ in Float(generator.uniform(low: -1, high: 1)) }
+    return (a, b)
+  }
+
+  func withSettings<T>(level: Kernels.InstructionSet, threads: Int, blas: Bool, _ body: () throws -> T) rethrows -> T {
+    let saved = (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS)
+    defer { (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS) = saved }
+    Kernels.instructionSet = level
+    Kernels.threadCount = threads
+    Kernels.usesBLAS = blas
+    return try body()
+  }
+
+  @Test(arguments: shapes)
+  func everyTransposeAndLevelAgreesWithTheReference(shape: Case) throws {
+    let (a, b) = operands(shape, seed: UInt64(shape.m * 7 + shape.n))
+    for transposeA in [false, true] {
+      for transposeB in [false, true] {
+        let expected = reference(a, b, shape, transposeA: transposeA, transposeB: transposeB)
+        var results: [[Float]] = []
+        for level in Kernels.InstructionSet.allCases where level.rawValue <= Kernels.detectedInstructionSet.rawValue {
+          let result = withSettings(level: level, threads: 1, blas: false) {
+            product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
+          }
+          let error = zip(result, expected).map { abs(Double($0) - $1) }.max() ?? 0
+          #expect(error < 1e-4 * Double(shape.k).squareRoot(), "\(shape) \(level) error \(error)")
+          results.append(result)
+        }
+        // Every level sums in the same order with fused multiply-adds: the same bits.
+        #expect(results.allSatisfy { $0 == results[0] }, "\(shape) levels differ")
+        let accumulated = withSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: false) {
+          product(a, b, shape, transposeA: transposeA, transposeB: transposeB, accumulateOnto: results[0])
+        }
+        #expect(zip(accumulated, results[0]).allSatisfy { abs($0 - 2 * $1) <= 1e-5 * (abs($1) + 1) })
+      }
+    }
+  }
+
+  @Test func largeProductsGiveTheSameBitsOnAnyNumberOfThreads() throws {
+    // Above the parallel threshold: 2·256·1024·784 ≈ 411 MFLOP.
+    let shape = Case(m: 256, n: 1024, k: 784)
+    let (a, b) = operands(shape, seed: 3)
+    for blas in [false, true] where !blas || Kernels.isBLASAvailable {
+      let results = [1, 2, 3].map { threads in
+        withSettings(level: Kernels.detectedInstructionSet, threads: threads, blas: blas) {
+          product(a, b, shape, transposeA: false, transposeB: true)
+        }
+      }
+      #expect(results[1] == results[0] && results[2] == results[0], "blas \(blas)")
+    }
+  }
+
+  @Test(.enabled(if: Kernels.isBLASAvailable, "needs OpenBLAS (Scripts/test installs it)"))
+  func openBLASAgreesAndRunsWithTheRightCoreType() throws {
+    let shape = Case(m: 130, n: 200, k: 300)
+    let (a, b) = operands(shape, seed: 9)
+    for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+      let ours = withSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: false) {
+        product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
+      }
+      let theirs = withSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: true) {
+        product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
+      }
+      #expect(zip(ours, theirs).allSatisfy { abs($0 - $1) <= 1e-4 })
+    }
+    #expect(Kernels.blasCoreType != nil)
+  }
+
+  @Test func doubleProductsMatchTheReference() throws {
+    let shape = Case(m: 33, n: 70, k: 45)
+    var generator = RandomGenerator(seed: 4)
+    let a: Tensor<Double> = try randomTensor([shape.m, shape.k], &generator)
+    let b: Tensor<Double> = try randomTensor([shape.n, shape.k], &generator)
+    let c = try a.matmul(b, transposingOther: true)
+    let expected = reference(a.scalars.map(Float.init), b.scalars.map(Float.init), shape, transposeA: false, transposeB: true)
+    #expect(zip(c.scalars, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+  }
+}
