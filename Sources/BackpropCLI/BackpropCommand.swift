@@ -11,7 +11,7 @@ public struct BackpropCommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
       InfoCommand.self, PlotCommand.self, ExplainCommand.self, GradcheckCommand.self,
-      DoctorCommand.self,
+      DoctorCommand.self, BenchCommand.self,
     ]
   )
 

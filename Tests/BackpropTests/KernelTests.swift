@@ -62,7 +62,9 @@ struct KernelTests {
     return (a, b)
   }
 
-  func withSettings<T>(level: Kernels.InstructionSet, threads: Int, blas: Bool, _ body: () throws -> T) rethrows -> T {
+  func withSettings<T>(
+    level: Kernels.InstructionSet, threads: Int, blas: Bool, _ body: () throws -> T
+  ) rethrows -> T {
     let saved = (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS)
     defer { (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS) = saved }
     Kernels.instructionSet = level
@@ -78,7 +80,8 @@ struct KernelTests {
       for transposeB in [false, true] {
         let expected = reference(a, b, shape, transposeA: transposeA, transposeB: transposeB)
         var results: [[Float]] = []
-        for level in Kernels.InstructionSet.allCases where level.rawValue <= Kernels.detectedInstructionSet.rawValue {
+        for level in Kernels.InstructionSet.allCases
+        where level.rawValue <= Kernels.detectedInstructionSet.rawValue {
           let result = withSettings(level: level, threads: 1, blas: false) {
             product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
           }
@@ -88,10 +91,14 @@ struct KernelTests {
         }
         // Every level sums in the same order with fused multiply-adds: the same bits.
         #expect(results.allSatisfy { $0 == results[0] }, "\(shape) levels differ")
-        let accumulated = withSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: false) {
-          product(a, b, shape, transposeA: transposeA, transposeB: transposeB, accumulateOnto: results[0])
+        let accumulated = withSettings(
+          level: Kernels.detectedInstructionSet, threads: 1, blas: false
+        ) {
+          product(
+            a, b, shape, transposeA: transposeA, transposeB: transposeB, accumulateOnto: results[0])
         }
-        #expect(zip(accumulated, results[0]).allSatisfy { abs($0 - 2 * $1) <= 1e-5 * (abs($1) + 1) })
+        #expect(
+          zip(accumulated, results[0]).allSatisfy { abs($0 - 2 * $1) <= 1e-5 * (abs($1) + 1) })
       }
     }
   }
@@ -132,7 +139,9 @@ struct KernelTests {
     let a: Tensor<Double> = try randomTensor([shape.m, shape.k], &generator)
     let b: Tensor<Double> = try randomTensor([shape.n, shape.k], &generator)
     let c = try a.matmul(b, transposingOther: true)
-    let expected = reference(a.scalars.map(Float.init), b.scalars.map(Float.init), shape, transposeA: false, transposeB: true)
+    let expected = reference(
+      a.scalars.map(Float.init), b.scalars.map(Float.init), shape, transposeA: false,
+      transposeB: true)
     #expect(zip(c.scalars, expected).allSatisfy { abs($0 - $1) < 1e-5 })
   }
 }

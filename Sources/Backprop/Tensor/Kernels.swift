@@ -42,7 +42,8 @@ public enum Kernels {
     init() {
       let environment = ProcessInfo.processInfo.environment
       threadCount = max(
-        1, Int(environment["BACKPROP_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount)
+        1,
+        Int(environment["BACKPROP_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount)
       let blas = (environment["BACKPROP_BLAS"] ?? "on").lowercased()
       usesBLAS = !["off", "0", "no", "false"].contains(blas)
     }
@@ -81,9 +82,12 @@ public enum Kernels {
   /// OpenBLAS 0.3.21 does not recognise newer CPUs), or `nil` without OpenBLAS.
   public static var blasCoreType: String? { bp_blas_coretype().map { String(cString: $0) } }
 
-  /// Products below this many floating-point operations run on one thread: on a 2-core machine,
-  /// splitting smaller ones costs more than it gains.
-  public static let parallelThreshold = 100_000_000
+  /// Products below this many floating-point operations run on one thread, where waking a
+  /// second one costs more than it gains (`BACKPROP_PARALLEL_FLOPS` overrides it). Measured on
+  /// the 2-core machine with the mlp benchmark's 25.7-MFLOP products: splitting them gains about
+  /// 15%; below about 5 MFLOP it loses.
+  public static let parallelThreshold =
+    Int(ProcessInfo.processInfo.environment["BACKPROP_PARALLEL_FLOPS"] ?? "") ?? 16_000_000
 
   /// Products of at most this many multiply-adds run in Swift without packing.
   static let tinyProduct = 4096
@@ -124,7 +128,9 @@ extension Float {
     let plan = Kernels.plan(m: m, n: n, k: k, double: false)
     let block = Int(bp_sgemm_column_block())
     // C pointers are passed as addresses so the closure may run on other threads.
-    let (aAddress, bAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c))
+    let (aAddress, bAddress, cAddress) = (
+      UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c)
+    )
     Kernels.forEachColumnRange(n: n, parts: plan.threads, block: block) { start, end in
       let a = UnsafePointer<Float>(bitPattern: aAddress)
       let b = UnsafePointer<Float>(bitPattern: bAddress)
@@ -145,7 +151,9 @@ extension Double {
     into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, accumulate: Bool
   ) {
     let plan = Kernels.plan(m: m, n: n, k: k, double: true)
-    let (aAddress, bAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c))
+    let (aAddress, bAddress, cAddress) = (
+      UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c)
+    )
     Kernels.forEachColumnRange(n: n, parts: plan.threads, block: 8) { start, end in
       let a = UnsafePointer<Double>(bitPattern: aAddress)
       let b = UnsafePointer<Double>(bitPattern: bAddress)

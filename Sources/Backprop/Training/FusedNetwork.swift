@@ -1,0 +1,331 @@
+import Foundation
+
+/// A network of `Linear` layers and element-wise activations trained by fused kernels: each step
+/// runs the forward pass, the loss, the backward pass and the SGD update over buffers allocated
+/// once, with no graph and no allocation after the first step.
+///
+/// It computes exactly what the ``Variable`` graph computes for the same network and loss (the
+/// tests compare the two), but the bias and activation are applied in the same pass as the
+/// product's result is read, δ is formed in place, and the weights are updated where they live:
+/// the network's own parameters change.
+///
+/// Supported: `Linear` layers (with or without bias, none frozen) each followed by at most one
+/// of sigmoid, tanh, ReLU, leaky ReLU or identity; losses MSE, ½Σ squared error, softmax
+/// cross-entropy on logits, and binary cross-entropy after a final sigmoid.
+public final class FusedNetwork<Scalar: TensorScalar> {
+  enum Activation: Equatable {
+    case identity, sigmoid, tanh, relu
+    case leaky(Scalar)
+  }
+
+  struct Stage {
+    let weight: Variable<Scalar>
+    let bias: Variable<Scalar>?
+    let inputs: Int
+    let outputs: Int
+    let activation: Activation
+  }
+
+  /// The network being trained.
+  public let network: Sequential<Scalar>
+  /// The loss.
+  public let loss: LossFunction
+  private let stages: [Stage]
+  private var batchCapacity = 0
+  // Buffers owned by this object, allocated once (the batch-sized ones again only for a larger
+  // batch), so that a step allocates nothing.
+  private var activations: [UnsafeMutablePointer<Scalar>] = []
+  private var deltas: [UnsafeMutablePointer<Scalar>] = []
+  private let weightGradients: [UnsafeMutablePointer<Scalar>]
+  private let biasGradients: [UnsafeMutablePointer<Scalar>]
+  private var weightVelocities: [UnsafeMutablePointer<Scalar>] = []
+  private var biasVelocities: [UnsafeMutablePointer<Scalar>] = []
+
+  /// Prepares `network` for fused training with `loss`.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` naming the layer or loss that the
+  ///   fused kernels do not cover (train those with ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)``).
+  public init(_ network: Sequential<Scalar>, loss: LossFunction) throws {
+    var stages: [Stage] = []
+    for (index, layer) in network.layers.enumerated() {
+      func unsupported(_ detail: String) -> BackpropError {
+        .invalidArgument(name: "layer \(index) (\(layer)) for fused training", detail: detail)
+      }
+      if let linear = layer as? Linear<Scalar> {
+        guard linear.weight.requiresGradient, linear.bias?.requiresGradient ?? true else {
+          throw unsupported("frozen parameters are not supported")
+        }
+        stages.append(
+          Stage(
+            weight: linear.weight, bias: linear.bias, inputs: linear.inputSize ?? 0,
+            outputs: linear.outputSize ?? 0, activation: .identity))
+        continue
+      }
+      let activation: Activation
+      switch layer {
+      case is Sigmoid<Scalar>: activation = .sigmoid
+      case is Tanh<Scalar>: activation = .tanh
+      case is ReLU<Scalar>: activation = .relu
+      case let leaky as LeakyReLU<Scalar> where leaky.slope > 0: activation = .leaky(leaky.slope)
+      case is Identity<Scalar>: continue
+      default: throw unsupported("only Linear layers and element-wise activations are fused")
+      }
+      guard let last = stages.indices.last, stages[last].activation == .identity else {
+        throw unsupported("an activation must follow a Linear layer")
+      }
+      let stage = stages[last]
+      stages[last] = Stage(
+        weight: stage.weight, bias: stage.bias, inputs: stage.inputs, outputs: stage.outputs,
+        activation: activation)
+    }
+    guard !stages.isEmpty else {
+      throw BackpropError.invalidArgument(
+        name: "fused training", detail: "the network has no Linear layer")
+    }
+    let last = stages[stages.count - 1].activation
+    switch loss {
+    case .crossEntropy where last != .identity:
+      throw BackpropError.invalidArgument(
+        name: "fused cross-entropy", detail: "the network must end in logits (a Linear layer)")
+    case .binaryCrossEntropy where last != .sigmoid:
+      throw BackpropError.invalidArgument(
+        name: "fused binary cross-entropy", detail: "the network must end in a sigmoid")
+    default: break
+    }
+    self.network = network
+    self.loss = loss
+    self.stages = stages
+    weightGradients = stages.map { Self.buffer($0.inputs * $0.outputs) }
+    biasGradients = stages.map { Self.buffer($0.outputs) }
+  }
+
+  deinit {
+    for buffer in activations + deltas + weightGradients + biasGradients + weightVelocities
+      + biasVelocities
+    {
+      buffer.deallocate()
+    }
+  }
+
+  private static func buffer(_ count: Int) -> UnsafeMutablePointer<Scalar> {
+    let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: max(count, 1))
+    pointer.initialize(repeating: 0, count: max(count, 1))
+    return pointer
+  }
+
+  private func reserve(batch: Int) {
+    guard batch > batchCapacity else { return }
+    for buffer in activations + deltas { buffer.deallocate() }
+    batchCapacity = batch
+    activations = stages.map { Self.buffer(batch * $0.outputs) }
+    deltas = stages.map { Self.buffer(batch * $0.outputs) }
+  }
+
+  /// One step of SGD (w ← w − η(∂E/∂w + λw), with momentum μ as PyTorch's SGD) on a batch given
+  /// as row-major features `[batch, inputs]` and targets `[batch, outputs]`; returns the loss
+  /// before the update.
+  ///
+  /// A NaN or infinite loss leaves the weights unchanged and is returned as it is.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public func step(
+    features: UnsafeBufferPointer<Scalar>, targets: UnsafeBufferPointer<Scalar>, batch: Int,
+    learningRate: Scalar, momentum: Scalar = 0, weightDecay: Scalar = 0
+  ) -> Scalar {
+    reserve(batch: batch)
+    let input = features.baseAddress!
+    // Forward: Z = A·W, then bias and activation in one pass over Z.
+    for (index, stage) in stages.enumerated() {
+      let source = index == 0 ? input : UnsafePointer(activations[index - 1])
+      let output = activations[index]
+      stage.weight.value.withUnsafeBufferPointer { weight in
+        Scalar.multiplyMatrices(
+          source, transposeA: false, weight.baseAddress!, transposeB: false, into: output,
+          m: batch, n: stage.outputs, k: stage.inputs, accumulate: false)
+      }
+      Self.biasAndActivate(
+        output, batch: batch, width: stage.outputs, bias: stage.bias?.value, stage.activation)
+    }
+    let lossValue = outputDelta(targets: targets, batch: batch)
+    guard lossValue.isFinite else { return lossValue }
+    // Backward, from the last layer down.
+    for index in stages.indices.reversed() {
+      let stage = stages[index]
+      let source = index == 0 ? input : UnsafePointer(activations[index - 1])
+      let delta = deltas[index]
+      Scalar.multiplyMatrices(
+        source, transposeA: true, delta, transposeB: false, into: weightGradients[index],
+        m: stage.inputs, n: stage.outputs, k: batch, accumulate: false)
+      if stage.bias != nil {
+        let gradient = biasGradients[index]
+        gradient.update(repeating: 0, count: stage.outputs)
+        for row in 0..<batch {
+          for column in 0..<stage.outputs {
+            gradient[column] += delta[row * stage.outputs + column]
+          }
+        }
+      }
+      guard index > 0 else { continue }
+      // δ of the layer below = (δ·Wᵀ) ⊙ f′, before any weight changes.
+      let below = stages[index - 1]
+      stage.weight.value.withUnsafeBufferPointer { weight in
+        Scalar.multiplyMatrices(
+          delta, transposeA: false, weight.baseAddress!, transposeB: true, into: deltas[index - 1],
+          m: batch, n: stage.inputs, k: stage.outputs, accumulate: false)
+      }
+      Self.multiplyByDerivative(
+        deltas[index - 1], output: activations[index - 1], count: batch * below.outputs,
+        below.activation)
+    }
+    update(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+    return lossValue
+  }
+
+  private func update(learningRate: Scalar, momentum: Scalar, weightDecay: Scalar) {
+    if momentum != 0 && weightVelocities.isEmpty {
+      weightVelocities = stages.map { Self.buffer($0.inputs * $0.outputs) }
+      biasVelocities = stages.map { Self.buffer($0.outputs) }
+    }
+    for (index, stage) in stages.enumerated() {
+      Self.descend(
+        stage.weight, gradient: weightGradients[index],
+        velocity: momentum == 0 ? nil : weightVelocities[index], learningRate: learningRate,
+        momentum: momentum, weightDecay: weightDecay)
+      if let bias = stage.bias {
+        Self.descend(
+          bias, gradient: biasGradients[index],
+          velocity: momentum == 0 ? nil : biasVelocities[index], learningRate: learningRate,
+          momentum: momentum, weightDecay: weightDecay)
+      }
+    }
+  }
+
+  /// PyTorch's SGD rule: g = ∂E/∂w + λw; v = μv + g; w −= ηv (or ηg without momentum).
+  @inline(__always)
+  private static func descend(
+    _ parameter: Variable<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
+    velocity: UnsafeMutablePointer<Scalar>?, learningRate: Scalar, momentum: Scalar,
+    weightDecay: Scalar
+  ) {
+    parameter.value.withUnsafeMutableBufferPointer { values in
+      if let velocity {
+        for index in values.indices {
+          velocity[index] =
+            momentum * velocity[index] + gradient[index] + weightDecay * values[index]
+          values[index] -= learningRate * velocity[index]
+        }
+      } else {
+        for index in values.indices {
+          values[index] -= learningRate * (gradient[index] + weightDecay * values[index])
+        }
+      }
+    }
+  }
+
+  /// The loss of the last layer's activations against `targets`, and δ of the last layer.
+  private func outputDelta(targets: UnsafeBufferPointer<Scalar>, batch: Int) -> Scalar {
+    let last = stages.count - 1
+    let width = stages[last].outputs
+    let count = batch * width
+    let activation = stages[last].activation
+    var total: Scalar = 0
+    let output = activations[last]
+    let delta = deltas[last]
+    switch loss {
+    case .crossEntropy:
+      // Softmax of the logits, row by row, then δ = (p − t)/batch.
+      for row in 0..<batch {
+        let start = row * width
+        var top = output[start]
+        for column in 1..<max(width, 1) { top = max(top, output[start + column]) }
+        var sum: Scalar = 0
+        // −Σ t·log p = −Σ t·(z − top) + (Σ t)·log Σ exp(z − top), without taking log of a p.
+        var weighted: Scalar = 0
+        var mass: Scalar = 0
+        for column in 0..<width {
+          let shifted = output[start + column] - top
+          let t = targets[start + column]
+          if t != 0 {
+            weighted += t * shifted
+            mass += t
+          }
+          let e = Scalar.exp(shifted)
+          output[start + column] = e
+          sum += e
+        }
+        total -= weighted - mass * Scalar.log(sum)
+        for column in 0..<width {
+          let index = start + column
+          output[index] /= sum
+          delta[index] = (output[index] - targets[index]) / Scalar(batch)
+        }
+      }
+      total /= Scalar(batch)
+    case .meanSquaredError, .halfSumOfSquares:
+      let mean = loss == .meanSquaredError
+      let scale: Scalar = mean ? 2 / Scalar(count) : 1
+      for index in 0..<count {
+        let difference = output[index] - targets[index]
+        total += difference * difference
+        delta[index] = scale * difference
+      }
+      total = mean ? total / Scalar(count) : total / 2
+      Self.multiplyByDerivative(delta, output: output, count: count, activation)
+    case .binaryCrossEntropy:
+      // With the final sigmoid, δ = (a − t)/count; the loss clamps the logarithm as the graph does.
+      for index in 0..<count {
+        let (a, t) = (output[index], targets[index])
+        let logA = max(Scalar.log(a), -100)
+        let logB = max(Scalar.log(1 - a), -100)
+        total -= t * logA + (1 - t) * logB
+        delta[index] = (a - t) / Scalar(count)
+      }
+      total /= Scalar(count)
+    }
+    return total
+  }
+
+  @inline(__always)
+  private static func biasAndActivate(
+    _ output: UnsafeMutablePointer<Scalar>, batch: Int, width: Int, bias: Tensor<Scalar>?,
+    _ activation: Activation
+  ) {
+    func apply(_ transform: (Scalar) -> Scalar) {
+      if let bias {
+        bias.withUnsafeBufferPointer { bias in
+          for row in 0..<batch {
+            let start = row * width
+            for column in 0..<width {
+              output[start + column] = transform(output[start + column] + bias[column])
+            }
+          }
+        }
+      } else {
+        for index in 0..<(batch * width) { output[index] = transform(output[index]) }
+      }
+    }
+    switch activation {
+    case .identity: apply { $0 }
+    case .sigmoid: apply { 1 / (1 + Scalar.exp(-$0)) }
+    case .tanh: apply { Scalar.tanh($0) }
+    case .relu: apply { max($0, 0) }
+    case .leaky(let slope): apply { $0 > 0 ? $0 : slope * $0 }
+    }
+  }
+
+  /// δ ⊙ f′, with f′ from the activation's output.
+  @inline(__always)
+  private static func multiplyByDerivative(
+    _ delta: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>, count: Int,
+    _ activation: Activation
+  ) {
+    switch activation {
+    case .identity: return
+    case .sigmoid: for index in 0..<count { delta[index] *= output[index] * (1 - output[index]) }
+    case .tanh: for index in 0..<count { delta[index] *= 1 - output[index] * output[index] }
+    case .relu: for index in 0..<count where output[index] <= 0 { delta[index] = 0 }
+    case .leaky(let slope):
+      for index in 0..<count where output[index] <= 0 { delta[index] *= slope }
+    }
+  }
+}
