@@ -28,15 +28,17 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Threads for large products (default: all processors).")
   var threads: Int?
 
-  @Option(help: "Use OpenBLAS when installed: on or off (default on).")
-  var blas: String = "on"
+  @Option(help: "Use OpenBLAS when installed: on or off (default on, unless BACKPROP_BLAS=off).")
+  var blas: String?
 
   @Option(help: "Limit the kernels' instruction set: generic, avx2 or avx512 (default: the best).")
   var kernel: String?
 
   func validate() throws {
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    guard ["on", "off"].contains(blas) else { throw ValidationError("--blas takes on or off") }
+    if let blas, !["on", "off"].contains(blas) {
+      throw ValidationError("--blas takes on or off")
+    }
     if let kernel, !["generic", "avx2", "avx512"].contains(kernel) {
       throw ValidationError("--kernel takes generic, avx2 or avx512")
     }
@@ -44,7 +46,7 @@ struct BenchCommand: ParsableCommand {
 
   func run() throws {
     if let threads { Kernels.threadCount = threads }
-    Kernels.usesBLAS = blas == "on"
+    if let blas { Kernels.usesBLAS = blas == "on" }
     if let kernel {
       Kernels.instructionSet =
         ["generic": .generic, "avx2": .avx2, "avx512": .avx512][kernel] ?? .generic

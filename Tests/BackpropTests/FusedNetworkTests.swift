@@ -52,7 +52,7 @@ struct FusedNetworkTests {
     }
   }
 
-  @Test func trainingIsBitIdenticalOnAnyNumberOfThreadsAndWithoutBLAS() throws {
+  @Test func trainingIsBitIdenticalOnAnyNumberOfThreads() throws {
     func train(threads: Int) throws -> [Tensor<Float>] {
       let saved = Kernels.threadCount
       defer { Kernels.threadCount = saved }

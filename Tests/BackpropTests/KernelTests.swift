@@ -46,9 +46,10 @@ struct KernelTests {
     a.withUnsafeBufferPointer { a in
       b.withUnsafeBufferPointer { b in
         c.withUnsafeMutableBufferPointer { c in
+          guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
           Float.kernelProduct(
-            a.baseAddress!, transposeA: transposeA, b.baseAddress!, transposeB: transposeB,
-            into: c.baseAddress!, m: shape.m, n: shape.n, k: shape.k, accumulate: start != nil)
+            a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: shape.m,
+            n: shape.n, k: shape.k, accumulate: start != nil)
         }
       }
     }

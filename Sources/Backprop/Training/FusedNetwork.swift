@@ -125,22 +125,26 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   /// as row-major features `[batch, inputs]` and targets `[batch, outputs]`; returns the loss
   /// before the update.
   ///
-  /// A NaN or infinite loss leaves the weights unchanged and is returned as it is.
+  /// A NaN or infinite loss leaves the weights unchanged and is returned as it is; so does NaN
+  /// when the batch is not positive or the buffers hold fewer values than it needs.
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public func step(
     features: UnsafeBufferPointer<Scalar>, targets: UnsafeBufferPointer<Scalar>, batch: Int,
     learningRate: Scalar, momentum: Scalar = 0, weightDecay: Scalar = 0
   ) -> Scalar {
+    guard batch > 0, features.count >= batch * (stages.first?.inputs ?? 0),
+      targets.count >= batch * (stages.last?.outputs ?? 0), let input = features.baseAddress
+    else { return .nan }
     reserve(batch: batch)
-    let input = features.baseAddress!
     // Forward: Z = A·W, then bias and activation in one pass over Z.
     for (index, stage) in stages.enumerated() {
       let source = index == 0 ? input : UnsafePointer(activations[index - 1])
       let output = activations[index]
       stage.weight.value.withUnsafeBufferPointer { weight in
+        guard let weight = weight.baseAddress else { return }
         Scalar.multiplyMatrices(
-          source, transposeA: false, weight.baseAddress!, transposeB: false, into: output,
+          source, transposeA: false, weight, transposeB: false, into: output,
           m: batch, n: stage.outputs, k: stage.inputs, accumulate: false)
       }
       Self.biasAndActivate(
@@ -169,8 +173,9 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       // δ of the layer below = (δ·Wᵀ) ⊙ f′, before any weight changes.
       let below = stages[index - 1]
       stage.weight.value.withUnsafeBufferPointer { weight in
+        guard let weight = weight.baseAddress else { return }
         Scalar.multiplyMatrices(
-          delta, transposeA: false, weight.baseAddress!, transposeB: true, into: deltas[index - 1],
+          delta, transposeA: false, weight, transposeB: true, into: deltas[index - 1],
           m: batch, n: stage.inputs, k: stage.outputs, accumulate: false)
       }
       Self.multiplyByDerivative(
