@@ -378,6 +378,107 @@ bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_
   return true;
 }
 
+// MARK: - Activations: tanh and sigmoid with one exponential, vectorized and exact across levels
+
+// Cephes expf: e^x = 2^n · e^r with n = round(x / ln 2), r = x − n·ln 2 in two parts, e^r by a
+// degree-6 polynomial. Every step is one correctly rounded operation or an FMA, so the scalar
+// and vector versions agree bit for bit.
+static const float exp_high = 88.3762626647949f, exp_low = -87.3365447504019f;
+static const float log2e = 1.44269504088896341f, ln2_high = 0.693359375f, ln2_low = -2.12194440e-4f;
+static const float exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                  4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+static const float tanh_poly[5] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
+                                   1.33314422036e-1f, -3.33332819422e-1f};
+
+static float exp_scalar(float x) {
+  x = x > exp_high ? exp_high : x < exp_low ? exp_low : x;
+  float n = floorf(fmaf(x, log2e, 0.5f));
+  float r = fmaf(-n, ln2_high, x);
+  r = fmaf(-n, ln2_low, r);
+  float p = exp_poly[0];
+  for (int i = 1; i < 6; i++) p = fmaf(p, r, exp_poly[i]);
+  float r2 = r * r;
+  float y = fmaf(p, r2, r) + 1.0f;
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+static float tanh_scalar(float x) {
+  float a = fabsf(x);
+  if (a < 0.625f) {
+    float z = x * x;
+    float p = tanh_poly[0];
+    for (int i = 1; i < 5; i++) p = fmaf(p, z, tanh_poly[i]);
+    return fmaf(p * z, x, x);
+  }
+  float t = 1.0f - 2.0f / (exp_scalar(a + a) + 1.0f);
+  return x < 0 ? -t : t;
+}
+
+static float sigmoid_scalar(float x) { return 1.0f / (1.0f + exp_scalar(-x)); }
+
+#if BP_X86
+__attribute__((target("avx512f"))) static __m512 exp_avx512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(exp_low)), _mm512_set1_ps(exp_high));
+  __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(log2e), _mm512_set1_ps(0.5f)),
+                                  _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_setzero_ps(), n), _mm512_set1_ps(ln2_high), x);
+  r = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_setzero_ps(), n), _mm512_set1_ps(ln2_low), r);
+  __m512 p = _mm512_set1_ps(exp_poly[0]);
+  for (int i = 1; i < 6; i++) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(exp_poly[i]));
+  __m512 r2 = _mm512_mul_ps(r, r);
+  __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
+  __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
+}
+
+__attribute__((target("avx512f"))) static void tanh_avx512(float *values, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 x = _mm512_loadu_ps(values + i);
+    __m512 a = _mm512_abs_ps(x);
+    __m512 z = _mm512_mul_ps(x, x);
+    __m512 p = _mm512_set1_ps(tanh_poly[0]);
+    for (int k = 1; k < 5; k++) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(tanh_poly[k]));
+    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+    __m512 e = exp_avx512(_mm512_add_ps(a, a));
+    __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                                 _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    large = _mm512_mask_sub_ps(large, negative, _mm512_setzero_ps(), large);
+    __mmask16 isSmall = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+    _mm512_storeu_ps(values + i, _mm512_mask_blend_ps(isSmall, large, small));
+  }
+  for (; i < n; i++) values[i] = tanh_scalar(values[i]);
+}
+
+__attribute__((target("avx512f"))) static void sigmoid_avx512(float *values, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 x = _mm512_loadu_ps(values + i);
+    __m512 e = exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+    _mm512_storeu_ps(values + i, _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+  }
+  for (; i < n; i++) values[i] = sigmoid_scalar(values[i]);
+}
+#endif
+
+void bp_tanh_f32(float *values, size_t n) {
+#if BP_X86
+  if (bp_level() == BPKernelAVX512) return tanh_avx512(values, n);
+#endif
+  for (size_t i = 0; i < n; i++) values[i] = tanh_scalar(values[i]);
+}
+
+void bp_sigmoid_f32(float *values, size_t n) {
+#if BP_X86
+  if (bp_level() == BPKernelAVX512) return sigmoid_avx512(values, n);
+#endif
+  for (size_t i = 0; i < n; i++) values[i] = sigmoid_scalar(values[i]);
+}
+
 // MARK: - Memory
 
 size_t bp_peak_resident_bytes(void) {

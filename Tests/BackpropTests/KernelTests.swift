@@ -146,3 +146,40 @@ struct KernelTests {
     #expect(zip(c.scalars, expected).allSatisfy { abs($0 - $1) < 1e-5 })
   }
 }
+
+@Suite("Vectorized activations", .serialized)
+struct ActivationKernelTests {
+  @Test func tanhAndSigmoidAreAccurateAndTheSameAtEveryLevel() {
+    var generator = RandomGenerator(seed: 12)
+    let inputs =
+      (0..<4099).map { _ in Float(generator.uniform(low: -12, high: 12)) }
+      + [0, -0.0, 1e-30, -1e-7, 0.6249, 0.625, -0.625, 9, -9, 89, -89, 200, -200]
+    func run(_ level: Kernels.InstructionSet, _ body: (UnsafeMutableBufferPointer<Float>) -> Void)
+      -> [Float]
+    {
+      let saved = Kernels.instructionSet
+      defer { Kernels.instructionSet = saved }
+      Kernels.instructionSet = level
+      var values = inputs
+      values.withUnsafeMutableBufferPointer { body($0) }
+      return values
+    }
+    let levels = Kernels.InstructionSet.allCases.filter {
+      $0.rawValue <= Kernels.detectedInstructionSet.rawValue
+    }
+    for (name, kernel, reference) in [
+      ("tanh", Kernels.tanh, { (x: Double) in Foundation.tanh(x) }),
+      ("sigmoid", Kernels.sigmoid, { (x: Double) in 1 / (1 + Foundation.exp(-x)) }),
+    ] as [(String, (UnsafeMutableBufferPointer<Float>) -> Void, (Double) -> Double)] {
+      let results = levels.map { run($0, kernel) }
+      #expect(results.allSatisfy { $0 == results[0] }, "\(name) differs between levels")
+      for (x, y) in zip(inputs, results[0]) {
+        let exact = reference(Double(x))
+        let ulp = Double(Float(exact).ulp)
+        #expect(
+          abs(Double(y) - exact) <= 3 * max(ulp, Double(Float.leastNormalMagnitude)),
+          "\(name)(\(x)) = \(y), exact \(exact)")
+      }
+    }
+  }
+}

@@ -309,6 +309,16 @@ public final class FusedNetwork<Scalar: TensorScalar> {
         for index in 0..<(batch * width) { output[index] = transform(output[index]) }
       }
     }
+    // Float's tanh and sigmoid run vectorized over the whole buffer once the bias is in.
+    let count = batch * width
+    if Scalar.self == Float.self, activation == .tanh || activation == .sigmoid {
+      apply { $0 }
+      output.withMemoryRebound(to: Float.self, capacity: count) { values in
+        let buffer = UnsafeMutableBufferPointer(start: values, count: count)
+        activation == .tanh ? Kernels.tanh(buffer) : Kernels.sigmoid(buffer)
+      }
+      return
+    }
     switch activation {
     case .identity: apply { $0 }
     case .sigmoid: apply { 1 / (1 + Scalar.exp(-$0)) }

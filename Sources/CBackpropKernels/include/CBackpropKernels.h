@@ -53,6 +53,14 @@ bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_
                    const double *a, const double *b, double *c, bool accumulate, size_t n0,
                    size_t n1);
 
+/// tanh of each of the n values, in place: Cephes' single-precision method (an odd polynomial
+/// below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above) with fused multiply-adds, within 2 ulp and the
+/// same bits at every instruction-set level and on every platform.
+void bp_tanh_f32(float *values, size_t n);
+
+/// The logistic sigmoid 1/(1 + e^{−x}) of each value, in place, with the same exponential.
+void bp_sigmoid_f32(float *values, size_t n);
+
 /// Peak resident memory of the process in bytes.
 size_t bp_peak_resident_bytes(void);
 
