@@ -479,6 +479,95 @@ void bp_sigmoid_f32(float *values, size_t n) {
   for (size_t i = 0; i < n; i++) values[i] = sigmoid_scalar(values[i]);
 }
 
+// MARK: - A small pool of persistent workers
+
+enum { MaxWorkers = 63, SpinRounds = 20000 };
+
+static struct {
+  pthread_mutex_t lock;        // serializes callers
+  pthread_mutex_t sleep_lock;  // guards the condition variables
+  pthread_cond_t wake;
+  pthread_cond_t done;
+  size_t started;              // workers created so far
+  _Atomic unsigned long generation;
+  _Atomic size_t remaining;
+  size_t parts;
+  void (*work)(void *, size_t);
+  void *context;
+  unsigned long created_at[MaxWorkers];  // the generation current when each worker was made
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, {0}};
+
+static void *worker_main(void *argument) {
+  size_t index = (size_t)(uintptr_t)argument;  // this worker runs part index + 1
+  // Generations before this worker existed are not its to run.
+  unsigned long seen = pool.created_at[index];
+  for (;;) {
+    unsigned long generation;
+    int spins = 0;
+    while ((generation = pool.generation) == seen && spins < SpinRounds) {
+      spins++;
+#if BP_X86
+      _mm_pause();
+#endif
+    }
+    if (generation == seen) {
+      pthread_mutex_lock(&pool.sleep_lock);
+      while ((generation = pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.sleep_lock);
+      pthread_mutex_unlock(&pool.sleep_lock);
+    }
+    seen = generation;
+    if (index + 1 < pool.parts) pool.work(pool.context, index + 1);
+    // Every worker acknowledges every generation, so none can lag into the next call.
+    if (--pool.remaining == 0) {
+      pthread_mutex_lock(&pool.sleep_lock);
+      pthread_cond_signal(&pool.done);
+      pthread_mutex_unlock(&pool.sleep_lock);
+    }
+  }
+  return NULL;
+}
+
+void bp_parallel_for(size_t parts, void (*work)(void *, size_t), void *context) {
+  if (parts <= 1) {
+    if (parts == 1) work(context, 0);
+    return;
+  }
+  if (parts > MaxWorkers + 1) parts = MaxWorkers + 1;
+  pthread_mutex_lock(&pool.lock);
+  while (pool.started < parts - 1) {
+    pthread_t thread;
+    pool.created_at[pool.started] = pool.generation;
+    if (pthread_create(&thread, NULL, worker_main, (void *)(uintptr_t)pool.started) != 0) break;
+    pthread_detach(thread);
+    pool.started++;
+  }
+  size_t usable = pool.started + 1 < parts ? pool.started + 1 : parts;
+  pool.parts = usable;
+  pool.work = work;
+  pool.context = context;
+  // Every started worker wakes and acknowledges; those without a part do nothing else.
+  pool.remaining = pool.started;
+  pthread_mutex_lock(&pool.sleep_lock);
+  pool.generation++;
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.sleep_lock);
+  work(context, 0);
+  int spins = 0;
+  while (pool.remaining > 0 && spins < SpinRounds) {
+    spins++;
+#if BP_X86
+    _mm_pause();
+#endif
+  }
+  if (pool.remaining > 0) {
+    pthread_mutex_lock(&pool.sleep_lock);
+    while (pool.remaining > 0) pthread_cond_wait(&pool.done, &pool.sleep_lock);
+    pthread_mutex_unlock(&pool.sleep_lock);
+  }
+  pthread_mutex_unlock(&pool.lock);
+}
+
 // MARK: - Memory
 
 size_t bp_peak_resident_bytes(void) {

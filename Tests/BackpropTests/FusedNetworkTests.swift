@@ -54,8 +54,12 @@ struct FusedNetworkTests {
 
   @Test func trainingIsBitIdenticalOnAnyNumberOfThreads() throws {
     func train(threads: Int) throws -> [Tensor<Float>] {
+      kernelSettingsLock.lock()
       let saved = Kernels.threadCount
-      defer { Kernels.threadCount = saved }
+      defer {
+        Kernels.threadCount = saved
+        kernelSettingsLock.unlock()
+      }
       Kernels.threadCount = threads
       let network = try Sequential<Float>.perceptron(
         sizes: [300, 256, 10], activation: .relu, seed: 2)

@@ -66,8 +66,12 @@ struct KernelTests {
   func withSettings<T>(
     level: Kernels.InstructionSet, threads: Int, blas: Bool, _ body: () throws -> T
   ) rethrows -> T {
+    kernelSettingsLock.lock()
     let saved = (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS)
-    defer { (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS) = saved }
+    defer {
+      (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS) = saved
+      kernelSettingsLock.unlock()
+    }
     Kernels.instructionSet = level
     Kernels.threadCount = threads
     Kernels.usesBLAS = blas
@@ -157,8 +161,12 @@ struct ActivationKernelTests {
     func run(_ level: Kernels.InstructionSet, _ body: (UnsafeMutableBufferPointer<Float>) -> Void)
       -> [Float]
     {
+      kernelSettingsLock.lock()
       let saved = Kernels.instructionSet
-      defer { Kernels.instructionSet = saved }
+      defer {
+        Kernels.instructionSet = saved
+        kernelSettingsLock.unlock()
+      }
       Kernels.instructionSet = level
       var values = inputs
       values.withUnsafeMutableBufferPointer { body($0) }

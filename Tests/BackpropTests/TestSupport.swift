@@ -61,3 +61,7 @@ func runPython(_ script: String, _ arguments: [String] = []) throws -> String {
   #expect(process.terminationStatus == 0, "python failed: \(script)")
   return String(decoding: data, as: UTF8.self)
 }
+
+/// Serializes the tests that change or depend on the global kernel settings (instruction set,
+/// threads, BLAS), which other suites would otherwise change under them.
+let kernelSettingsLock = NSLock()

@@ -118,17 +118,38 @@ public enum Kernels {
   }
 
   /// Splits the columns [0, n) into `parts` ranges on multiples of `block`, runs `body` on each
-  /// (concurrently when there are several), and returns when all are done.
+  /// (on the kernels' persistent worker threads when there are several), and returns when all are
+  /// done.
   static func forEachColumnRange(
-    n: Int, parts: Int, block: Int, _ body: @Sendable (Int, Int) -> Void
+    n: Int, parts: Int, block: Int, _ body: @escaping @Sendable (Int, Int) -> Void
   ) {
     guard parts > 1 else { return body(0, n) }
     let blocks = (n + block - 1) / block
     let perPart = (blocks + parts - 1) / parts
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-      let start = min(n, part * perPart * block)
-      let end = min(n, (part + 1) * perPart * block)
-      if start < end { body(start, end) }
+    let job = ColumnJob(n: n, columnsPerPart: perPart * block, body: body)
+    withExtendedLifetime(job) {
+      bp_parallel_for(
+        parts,
+        { context, part in
+          guard let context else { return }
+          let job = Unmanaged<ColumnJob>.fromOpaque(context).takeUnretainedValue()
+          let start = min(job.n, part * job.columnsPerPart)
+          let end = min(job.n, (part + 1) * job.columnsPerPart)
+          if start < end { job.body(start, end) }
+        }, Unmanaged.passUnretained(job).toOpaque())
+    }
+  }
+
+  /// What the worker threads of ``forEachColumnRange(n:parts:block:_:)`` run.
+  private final class ColumnJob {
+    let n: Int
+    let columnsPerPart: Int
+    let body: @Sendable (Int, Int) -> Void
+
+    init(n: Int, columnsPerPart: Int, body: @escaping @Sendable (Int, Int) -> Void) {
+      self.n = n
+      self.columnsPerPart = columnsPerPart
+      self.body = body
     }
   }
 }

@@ -137,6 +137,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       targets.count >= batch * (stages.last?.outputs ?? 0), let input = features.baseAddress
     else { return .nan }
     reserve(batch: batch)
+    // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
+    let (activations, deltas) = (self.activations, self.deltas)
     // Forward: Z = A·W, then bias and activation in one pass over Z.
     for (index, stage) in stages.enumerated() {
       let source = index == 0 ? input : UnsafePointer(activations[index - 1])

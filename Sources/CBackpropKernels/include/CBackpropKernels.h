@@ -61,6 +61,12 @@ void bp_tanh_f32(float *values, size_t n);
 /// The logistic sigmoid 1/(1 + e^{−x}) of each value, in place, with the same exponential.
 void bp_sigmoid_f32(float *values, size_t n);
 
+/// Runs work(context, part) for part in [0, parts): part 0 on the calling thread, the others on
+/// persistent worker threads that spin briefly before sleeping, so that a split product pays
+/// no thread wake-up when products come in quick succession. Returns when all parts are done.
+/// Calls from several threads at once are serialized.
+void bp_parallel_for(size_t parts, void (*work)(void *context, size_t part), void *context);
+
 /// Peak resident memory of the process in bytes.
 size_t bp_peak_resident_bytes(void);
 
