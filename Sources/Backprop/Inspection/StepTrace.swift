@@ -136,6 +136,16 @@ extension StepTrace {
     /// The softmax inside the cross-entropy loss.
     case softmax
 
+    init(_ activation: ElementwiseActivation) {
+      switch activation {
+      case .identity: self = .identity
+      case .sigmoid: self = .sigmoid
+      case .tanh: self = .tanh
+      case .relu: self = .relu
+      case .leaky(let slope): self = .leaky(slope)
+      }
+    }
+
     var name: String {
       switch self {
       case .sigmoid: "σ"
@@ -151,39 +161,15 @@ extension StepTrace {
   static func stages<Scalar: TensorScalar>(of network: Sequential<Scalar>, loss: LossFunction)
     throws -> [Stage]
   {
-    var stages: [Stage] = []
-    for (index, layer) in network.layers.enumerated() {
-      if let linear = layer as? Linear<Scalar> {
-        guard let copy = linear.converted(to: Double.self) as? Linear<Double> else { continue }
-        stages.append(
-          Stage(
-            linear: copy, weightFrozen: !linear.weight.requiresGradient,
-            biasFrozen: !(linear.bias?.requiresGradient ?? false), activation: .identity))
-        continue
+    var stages = try network.denseStages(for: "the trace", skippingDropout: true).compactMap {
+      dense -> Stage? in
+      guard let copy = dense.linear.converted(to: Double.self) as? Linear<Double> else {
+        return nil
       }
-      let activation: Activation
-      switch layer {
-      case is Sigmoid<Scalar>: activation = .sigmoid
-      case is Tanh<Scalar>: activation = .tanh
-      case is ReLU<Scalar>: activation = .relu
-      case let leaky as LeakyReLU<Scalar>: activation = .leaky(Double(leaky.slope))
-      case is Identity<Scalar>, is Dropout<Scalar>: continue
-      default:
-        throw BackpropError.invalidArgument(
-          name: "layer \(index) (\(layer))",
-          detail: "the trace follows Linear layers and element-wise activations only"
-            + (layer is Softmax<Scalar>
-              ? "; end the network in logits and use the cross-entropy loss, which applies the softmax"
-              : ""))
-      }
-      guard let last = stages.indices.last, stages[last].activation == .identity else {
-        throw BackpropError.invalidArgument(
-          name: "layer \(index) (\(layer))", detail: "an activation must follow a Linear layer")
-      }
-      stages[last].activation = activation
-    }
-    guard !stages.isEmpty else {
-      throw BackpropError.invalidArgument(name: "network", detail: "it has no Linear layer")
+      return Stage(
+        linear: copy, weightFrozen: !dense.linear.weight.requiresGradient,
+        biasFrozen: !(dense.linear.bias?.requiresGradient ?? false),
+        activation: Activation(dense.activation))
     }
     if loss == .crossEntropy {
       guard stages[stages.count - 1].activation == .identity else {

@@ -13,17 +13,12 @@ import Foundation
 /// of sigmoid, tanh, ReLU, leaky ReLU or identity; losses MSE, ½Σ squared error, softmax
 /// cross-entropy on logits, and binary cross-entropy after a final sigmoid.
 public final class FusedNetwork<Scalar: TensorScalar> {
-  enum Activation: Equatable {
-    case identity, sigmoid, tanh, relu
-    case leaky(Scalar)
-  }
-
   struct Stage {
     let weight: Variable<Scalar>
     let bias: Variable<Scalar>?
     let inputs: Int
     let outputs: Int
-    let activation: Activation
+    let activation: ElementwiseActivation
   }
 
   /// The network being trained.
@@ -46,41 +41,22 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` naming the layer or loss that the
   ///   fused kernels do not cover (train those with ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)``).
   public init(_ network: Sequential<Scalar>, loss: LossFunction) throws {
-    var stages: [Stage] = []
-    for (index, layer) in network.layers.enumerated() {
-      func unsupported(_ detail: String) -> BackpropError {
-        .invalidArgument(name: "layer \(index) (\(layer)) for fused training", detail: detail)
+    let stages = try network.denseStages(for: "fused training", skippingDropout: false).map {
+      dense in
+      let linear = dense.linear
+      guard linear.weight.requiresGradient, linear.bias?.requiresGradient ?? true else {
+        throw BackpropError.invalidArgument(
+          name: "\(linear) for fused training", detail: "frozen parameters are not supported")
       }
-      if let linear = layer as? Linear<Scalar> {
-        guard linear.weight.requiresGradient, linear.bias?.requiresGradient ?? true else {
-          throw unsupported("frozen parameters are not supported")
-        }
-        stages.append(
-          Stage(
-            weight: linear.weight, bias: linear.bias, inputs: linear.inputSize ?? 0,
-            outputs: linear.outputSize ?? 0, activation: .identity))
-        continue
+      // The derivative is read from the output's sign, which a slope ≤ 0 would not keep.
+      if case .leaky(let slope) = dense.activation, slope <= 0 {
+        throw BackpropError.invalidArgument(
+          name: "LeakyReLU(slope: \(slope)) for fused training",
+          detail: "the slope must be positive")
       }
-      let activation: Activation
-      switch layer {
-      case is Sigmoid<Scalar>: activation = .sigmoid
-      case is Tanh<Scalar>: activation = .tanh
-      case is ReLU<Scalar>: activation = .relu
-      case let leaky as LeakyReLU<Scalar> where leaky.slope > 0: activation = .leaky(leaky.slope)
-      case is Identity<Scalar>: continue
-      default: throw unsupported("only Linear layers and element-wise activations are fused")
-      }
-      guard let last = stages.indices.last, stages[last].activation == .identity else {
-        throw unsupported("an activation must follow a Linear layer")
-      }
-      let stage = stages[last]
-      stages[last] = Stage(
-        weight: stage.weight, bias: stage.bias, inputs: stage.inputs, outputs: stage.outputs,
-        activation: activation)
-    }
-    guard !stages.isEmpty else {
-      throw BackpropError.invalidArgument(
-        name: "fused training", detail: "the network has no Linear layer")
+      return Stage(
+        weight: linear.weight, bias: linear.bias, inputs: linear.inputSize ?? 0,
+        outputs: linear.outputSize ?? 0, activation: dense.activation)
     }
     let last = stages[stages.count - 1].activation
     switch loss {
@@ -295,7 +271,7 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   @inline(__always)
   private static func biasAndActivate(
     _ output: UnsafeMutablePointer<Scalar>, batch: Int, width: Int, bias: Tensor<Scalar>?,
-    _ activation: Activation
+    _ activation: ElementwiseActivation
   ) {
     func apply(_ transform: (Scalar) -> Scalar) {
       if let bias {
@@ -326,7 +302,9 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     case .sigmoid: apply { 1 / (1 + Scalar.exp(-$0)) }
     case .tanh: apply { Scalar.tanh($0) }
     case .relu: apply { max($0, 0) }
-    case .leaky(let slope): apply { $0 > 0 ? $0 : slope * $0 }
+    case .leaky(let slope):
+      let slope = Scalar(slope)
+      apply { $0 > 0 ? $0 : slope * $0 }
     }
   }
 
@@ -334,7 +312,7 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   @inline(__always)
   private static func multiplyByDerivative(
     _ delta: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>, count: Int,
-    _ activation: Activation
+    _ activation: ElementwiseActivation
   ) {
     switch activation {
     case .identity: return
@@ -342,6 +320,7 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     case .tanh: for index in 0..<count { delta[index] *= 1 - output[index] * output[index] }
     case .relu: for index in 0..<count where output[index] <= 0 { delta[index] = 0 }
     case .leaky(let slope):
+      let slope = Scalar(slope)
       for index in 0..<count where output[index] <= 0 { delta[index] *= slope }
     }
   }
