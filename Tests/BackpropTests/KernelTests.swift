@@ -47,7 +47,7 @@ struct KernelTests {
       b.withUnsafeBufferPointer { b in
         c.withUnsafeMutableBufferPointer { c in
           guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
-          Float.kernelProduct(
+          Float.multiplyMatrices(
             a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: shape.m,
             n: shape.n, k: shape.k, accumulate: start != nil)
         }

@@ -154,50 +154,41 @@ public enum Kernels {
   }
 }
 
-extension Float {
-  static func kernelProduct(
-    _ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
-    into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool
-  ) {
-    let plan = Kernels.plan(m: m, n: n, k: k, double: false)
-    let block = Int(bp_sgemm_column_block())
-    // C pointers are passed as addresses so the closure may run on other threads.
-    let (aAddress, bAddress, cAddress) = (
-      UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c)
-    )
-    Kernels.forEachColumnRange(n: n, parts: plan.threads, block: block) { start, end in
-      let a = UnsafePointer<Float>(bitPattern: aAddress)
-      let b = UnsafePointer<Float>(bitPattern: bAddress)
-      let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)
-      if plan.blas,
-        bp_blas_sgemm(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end)
-      {
-        return
-      }
-      bp_sgemm_columns(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end)
-    }
-  }
-}
+extension Kernels {
+  /// A column range of a product by one scalar type's C kernel (BLAS's returns false when no
+  /// BLAS is loaded).
+  typealias ColumnProduct<Scalar> =
+    @Sendable (
+      Bool, Bool, Int, Int, Int, UnsafePointer<Scalar>, UnsafePointer<Scalar>,
+      UnsafeMutablePointer<Scalar>, Bool, Int, Int
+    ) -> Bool
 
-extension Double {
-  static func kernelProduct(
-    _ a: UnsafePointer<Double>, transposeA: Bool, _ b: UnsafePointer<Double>, transposeB: Bool,
-    into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, accumulate: Bool
+  /// C = op(A)·op(B) (+= when `accumulate`): tiny products in Swift, the rest by `builtin` or,
+  /// where the plan says so, `blas`, split by columns on multiples of `block` across threads.
+  static func product<Scalar: TensorScalar>(
+    _ a: UnsafePointer<Scalar>, transposeA: Bool, _ b: UnsafePointer<Scalar>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Scalar>, m: Int, n: Int, k: Int, accumulate: Bool,
+    block: Int, blas: @escaping ColumnProduct<Scalar>, builtin: @escaping ColumnProduct<Scalar>
   ) {
-    let plan = Kernels.plan(m: m, n: n, k: k, double: true)
+    guard m * n * k > tinyProduct else {
+      return referenceMatrixProduct(
+        a, transposeA: transposeA, b, transposeB: transposeB, into: c,
+        m: m, n: n, k: k, accumulate: accumulate)
+    }
+    let plan = plan(m: m, n: n, k: k, double: Scalar.self == Double.self)
+    // The pointers travel as addresses so that the closure may run on other threads.
     let (aAddress, bAddress, cAddress) = (
       UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c)
     )
-    Kernels.forEachColumnRange(n: n, parts: plan.threads, block: 8) { start, end in
-      let a = UnsafePointer<Double>(bitPattern: aAddress)
-      let b = UnsafePointer<Double>(bitPattern: bAddress)
-      let c = UnsafeMutablePointer<Double>(bitPattern: cAddress)
-      if plan.blas,
-        bp_blas_dgemm(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end)
-      {
+    forEachColumnRange(n: n, parts: plan.threads, block: block) { start, end in
+      guard let a = UnsafePointer<Scalar>(bitPattern: aAddress),
+        let b = UnsafePointer<Scalar>(bitPattern: bAddress),
+        let c = UnsafeMutablePointer<Scalar>(bitPattern: cAddress)
+      else { return }
+      if plan.blas, blas(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end) {
         return
       }
-      bp_dgemm_columns(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end)
+      _ = builtin(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end)
     }
   }
 }

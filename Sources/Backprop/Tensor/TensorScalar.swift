@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -49,14 +51,14 @@ extension Float: TensorScalar {
     into c: UnsafeMutablePointer<Float>,
     m: Int, n: Int, k: Int, accumulate: Bool
   ) {
-    guard m * n * k > Kernels.tinyProduct else {
-      return referenceMatrixProduct(
-        a, transposeA: transposeA, b, transposeB: transposeB, into: c,
-        m: m, n: n, k: k, accumulate: accumulate)
-    }
-    kernelProduct(
+    Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-      accumulate: accumulate)
+      accumulate: accumulate, block: Int(bp_sgemm_column_block()),
+      blas: { bp_blas_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) },
+      builtin: {
+        bp_sgemm_columns($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        return true
+      })
   }
 }
 
@@ -75,14 +77,14 @@ extension Double: TensorScalar {
     into c: UnsafeMutablePointer<Double>,
     m: Int, n: Int, k: Int, accumulate: Bool
   ) {
-    guard m * n * k > Kernels.tinyProduct else {
-      return referenceMatrixProduct(
-        a, transposeA: transposeA, b, transposeB: transposeB, into: c,
-        m: m, n: n, k: k, accumulate: accumulate)
-    }
-    kernelProduct(
+    Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-      accumulate: accumulate)
+      accumulate: accumulate, block: 8,
+      blas: { bp_blas_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) },
+      builtin: {
+        bp_dgemm_columns($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        return true
+      })
   }
 }
 
