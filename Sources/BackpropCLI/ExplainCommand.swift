@@ -130,12 +130,7 @@ struct ExplainCommand: ParsableCommand {
   static func readValues(_ path: String) throws -> [String: [Double]] {
     let url = URL(fileURLWithPath: path)
     if url.pathExtension.lowercased() == "json" {
-      let data: Data
-      do {
-        data = try Data(contentsOf: url)
-      } catch {
-        throw CLIError("\(path): cannot read the file (\((error as NSError).localizedDescription))")
-      }
+      let data = try FileData.read(url)
       guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
         throw CLIError("\(path): expected a JSON object of names and numbers")
       }

@@ -11,13 +11,7 @@ extension DataTable {
   ///   not UTF-8, a parse error, or a row whose number of fields differs from the header's,
   ///   naming the line.
   public init(csvFile url: URL, delimiter: Unicode.Scalar = ",") throws {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw BackpropError.fileError(
-        path: url.path, detail: "cannot read the file (\((error as NSError).localizedDescription))")
-    }
+    let data = try FileData.read(url)
     guard let text = String(data: data, encoding: .utf8) else {
       throw BackpropError.malformedData(
         source: url.path, location: nil, detail: "the file is not UTF-8 text")

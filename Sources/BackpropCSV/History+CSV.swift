@@ -28,14 +28,7 @@ extension History {
   /// Reads a history file: JSON when the name ends in `.json`, CSV otherwise.
   public init(contentsOf url: URL) throws {
     if url.pathExtension.lowercased() == "json" {
-      let data: Data
-      do {
-        data = try Data(contentsOf: url)
-      } catch {
-        throw BackpropError.fileError(
-          path: url.path,
-          detail: "cannot read the file (\((error as NSError).localizedDescription))")
-      }
+      let data = try FileData.read(url)
       try self.init(jsonData: data, source: url.path)
     } else {
       try self.init(csvFile: url)
