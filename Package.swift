@@ -15,6 +15,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
   ],
   targets: [
     // MARK: - Core library (no dependencies beyond the toolchain)
@@ -32,6 +33,15 @@ let package = Package(
       dependencies: ["Backprop", .product(name: "CSV", package: "CSV.swift")]
     ),
 
+    // MARK: - Web playground (its own target: the core never imports a server)
+
+    .target(
+      name: "BackpropPlayground",
+      dependencies: [
+        "Backprop", "BackpropCSV", .product(name: "FlyingFox", package: "FlyingFox"),
+      ]
+    ),
+
     // MARK: - Command-line tool
 
     .target(
@@ -39,6 +49,7 @@ let package = Package(
       dependencies: [
         "Backprop",
         "BackpropCSV",
+        "BackpropPlayground",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]
@@ -53,6 +64,7 @@ let package = Package(
 
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
     .testTarget(name: "BackpropCSVTests", dependencies: ["BackpropCSV"]),
+    .testTarget(name: "BackpropPlaygroundTests", dependencies: ["BackpropPlayground"]),
     .testTarget(name: "BackpropCLITests", dependencies: ["BackpropCLI", "backprop"]),
   ]
 )

@@ -2,7 +2,7 @@ import ArgumentParser
 import Backprop
 
 /// The `backprop` command: neural networks trained by backpropagation, every number visible.
-public struct BackpropCommand: ParsableCommand {
+public struct BackpropCommand: AsyncParsableCommand {
   /// The command's name, abstract and subcommands.
   public static let configuration = CommandConfiguration(
     commandName: "backprop",
@@ -11,10 +11,16 @@ public struct BackpropCommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
       InfoCommand.self, PlotCommand.self, ExplainCommand.self, GradcheckCommand.self,
-      DoctorCommand.self, BenchCommand.self,
+      DoctorCommand.self, BenchCommand.self, PlaygroundCommand.self,
     ]
   )
 
   /// Creates the command (used by the argument parser).
   public init() {}
+
+  /// Parses the process's arguments and runs the command; asynchronous, as the playground's
+  /// server is (a top-level `main()` call would pick the synchronous entry point).
+  public static func runFromCommandLine() async {
+    await main()
+  }
 }

@@ -18,12 +18,11 @@ struct TrainingRun {
     }
     spec.layers = spec.layers ?? [32]
     spec.activation = spec.activation ?? .relu
-    let optimizer = (spec.optimizer ?? "adam").lowercased()
-    guard optimizer == "adam" || optimizer == "sgd" else {
-      throw CLIError("--optimizer must be adam or sgd (got '\(optimizer)')")
+    guard let optimizer = OptimizerKind(rawValue: (spec.optimizer ?? "adam").lowercased()) else {
+      throw CLIError("--optimizer must be adam or sgd (got '\(spec.optimizer ?? "")')")
     }
-    spec.optimizer = optimizer
-    spec.learningRate = spec.learningRate ?? (optimizer == "adam" ? 0.001 : 0.01)
+    spec.optimizer = optimizer.rawValue
+    spec.learningRate = spec.learningRate ?? optimizer.defaultLearningRate
     spec.momentum = spec.momentum ?? 0
     spec.weightDecay = spec.weightDecay ?? 0
     spec.dropout = spec.dropout ?? 0
@@ -110,18 +109,13 @@ struct TrainingRun {
     let validation = try prepare(split.validation)
     let test = try prepare(split.test)
 
-    var network = try Sequential<Float>.perceptron(
+    let network = try Sequential<Float>.perceptron(
       sizes: [data.featureCount] + (spec.layers ?? []) + [data.targetKind.width],
-      activation: spec.activation ?? .relu, dropout: spec.dropout ?? 0, seed: seed)
-    if loss == .binaryCrossEntropy { network = try Sequential(network.layers + [Sigmoid()]) }
-    let optimizer: any Optimizer<Float> =
-      spec.optimizer == "sgd"
-      ? try SGD(
-        parameters: network.parameters, learningRate: spec.learningRate ?? 0.01,
-        momentum: spec.momentum ?? 0, weightDecay: spec.weightDecay ?? 0)
-      : try Adam(
-        parameters: network.parameters, learningRate: spec.learningRate ?? 0.001,
-        weightDecay: spec.weightDecay ?? 0)
+      activation: spec.activation ?? .relu, dropout: spec.dropout ?? 0, seed: seed, loss: loss)
+    let kind = try OptimizerKind(named: spec.optimizer ?? "adam")
+    let optimizer: any Optimizer<Float> = try kind.make(
+      parameters: network.parameters, learningRate: spec.learningRate ?? kind.defaultLearningRate,
+      momentum: spec.momentum ?? 0, weightDecay: spec.weightDecay ?? 0)
     let epochs = spec.epochs ?? 20
     let configuration = FitConfiguration(
       epochs: epochs, batchSize: spec.batchSize ?? 32, seed: seed,

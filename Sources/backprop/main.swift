@@ -1,3 +1,3 @@
 import BackpropCLI
 
-BackpropCommand.main()
+await BackpropCommand.runFromCommandLine()

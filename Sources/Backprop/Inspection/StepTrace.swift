@@ -83,6 +83,18 @@ public struct StepTrace: Sendable, Equatable, Codable {
   /// empty for none), the first layer's at index 0.
   public var activations: [String]
 
+  /// The names of the neurons of layers of `layerSizes` (inputs first): `i1…`, then `h1…` for a
+  /// single hidden layer or `h1_1…`, `h2_1…` for several, then `o1…`. Network diagrams use the
+  /// same names, so a neuron picked in a picture can be found in a trace.
+  public static func neuronNames(layerSizes: [Int]) -> [[String]] {
+    layerSizes.enumerated().map { index, size in
+      let prefix =
+        index == 0
+        ? "i" : index == layerSizes.count - 1 ? "o" : layerSizes.count == 3 ? "h" : "h\(index)_"
+      return (0..<max(size, 0)).map { "\(prefix)\($0 + 1)" }
+    }
+  }
+
   /// The quantity called `name` (its key or its symbol).
   public subscript(name: String) -> Quantity? {
     quantities.first { $0.key == name || $0.symbol == name }
@@ -205,14 +217,8 @@ private struct TraceBuilder {
     self.sampleCount = sampleCount
     self.loss = loss
     self.learningRate = learningRate
-    let inputs = stages[0].linear.inputSize ?? 0
-    names = [(1...max(inputs, 1)).prefix(inputs).map { "i\($0)" }]
-    for (index, stage) in stages.enumerated() {
-      let count = stage.linear.outputSize ?? 0
-      let prefix =
-        index == stages.count - 1 ? "o" : stages.count == 2 ? "h" : "h\(index + 1)_"
-      names.append((0..<count).map { "\(prefix)\($0 + 1)" })
-    }
+    names = StepTrace.neuronNames(
+      layerSizes: [stages[0].linear.inputSize ?? 0] + stages.map { $0.linear.outputSize ?? 0 })
     var counter = 0
     for (index, stage) in stages.enumerated() {
       let sources = names[index].count

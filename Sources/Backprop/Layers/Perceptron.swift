@@ -37,12 +37,14 @@ extension Sequential {
   /// activation, so it gives logits for classification and values for regression.
   ///
   /// Weights use the initializer that suits `activation`, biases start at zero, and everything
-  /// random is drawn from `seed`.
+  /// random is drawn from `seed`. For the binary cross-entropy `loss`, which takes
+  /// probabilities, the network ends in a ``Sigmoid``.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for fewer than two sizes, a size
   ///   that is not positive, or a dropout rate outside [0, 1).
   public static func perceptron(
-    sizes: [Int], activation: ActivationFunction, dropout: Double = 0, seed: UInt64
+    sizes: [Int], activation: ActivationFunction, dropout: Double = 0, seed: UInt64,
+    loss: LossFunction? = nil
   ) throws -> Sequential {
     guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
       throw BackpropError.invalidArgument(
@@ -62,6 +64,7 @@ extension Sequential {
         }
       }
     }
+    if loss == .binaryCrossEntropy { layers.append(Sigmoid()) }
     return try Sequential(layers)
   }
 }

@@ -24,34 +24,75 @@ extension Plot {
     }
     let bases = wanted.map { $0.hasPrefix("val_") ? String($0.dropFirst(4)) : $0 }
       .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-    var series: [(name: String, base: Int, dashed: Bool, values: [Double])] = []
+    var series: [Curve] = []
+    let epochs = (1...max(history.epochCount, 1)).map(Double.init)
     for (index, base) in bases.enumerated() {
       for name in [base, "val_" + base] where history.columns.contains(name) {
-        series.append((name, index, name.hasPrefix("val_"), history.values(of: name) ?? []))
+        series.append(
+          Curve(
+            name: name, colorIndex: index, dashed: name.hasPrefix("val_"), x: epochs,
+            y: history.values(of: name) ?? []))
       }
     }
-    let finite = series.flatMap(\.values).filter(\.isFinite)
+    return try curves(
+      series, xLabel: "epoch", logScale: logScale, title: title, width: width, height: height)
+  }
+
+  /// One line of ``curves(_:xLabel:logScale:title:width:height:)``.
+  public struct Curve: Sendable {
+    /// The legend's label.
+    public var name: String
+    /// Which colour of the palette (curves that belong together share one).
+    public var colorIndex: Int
+    /// Whether the line is dashed.
+    public var dashed: Bool
+    /// The x coordinates.
+    public var x: [Double]
+    /// The y coordinates; non-finite values leave a point out.
+    public var y: [Double]
+
+    /// Creates a curve.
+    public init(name: String, colorIndex: Int, dashed: Bool = false, x: [Double], y: [Double]) {
+      self.name = name
+      self.colorIndex = colorIndex
+      self.dashed = dashed
+      self.x = x
+      self.y = y
+    }
+  }
+
+  /// Lines over a shared x axis, with a legend; `logScale` puts y on a logarithmic axis.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a log scale over values that
+  ///   are not positive.
+  public static func curves(
+    _ series: [Curve], xLabel: String, logScale: Bool = false, title: String,
+    width: Double = 800, height: Double = 600
+  ) throws -> SVGCanvas {
+    let finite = series.flatMap(\.y).filter(\.isFinite)
     if logScale, finite.contains(where: { $0 <= 0 }) {
       throw BackpropError.invalidArgument(
         name: "log scale", detail: "the curves hold values ≤ 0, which a log axis cannot show")
     }
+    let xs = series.flatMap(\.x).filter(\.isFinite)
+    let low = xs.min() ?? 1
     var canvas = SVGCanvas(width: width, height: height)
     let frame = PlotFrame(
-      canvas: canvas, xRange: 1...Double(max(history.epochCount, 2)),
+      canvas: canvas, xRange: low...max(xs.max() ?? 2, low + 1),
       yRange: (finite.min() ?? 0)...(finite.max() ?? 1), logY: logScale)
     frame.drawAxes(
-      on: &canvas, title: title, xLabel: "epoch", yLabel: logScale ? "value (log scale)" : "value")
+      on: &canvas, title: title, xLabel: xLabel, yLabel: logScale ? "value (log scale)" : "value")
     for curve in series {
-      let points = curve.values.enumerated().filter { $0.element.isFinite }
-        .map { (frame.x(Double($0.offset + 1)), frame.y($0.element)) }
+      let points = zip(curve.x, curve.y).filter { $0.0.isFinite && $0.1.isFinite }
+        .map { (frame.x($0.0), frame.y($0.1)) }
       canvas.polyline(
-        points, stroke: color(curve.base), width: 2.5, dashed: curve.dashed,
+        points, stroke: color(curve.colorIndex), width: 2.5, dashed: curve.dashed,
         className: "curve curve-\(curve.name)")
     }
     frame.drawLegend(
       series.map {
         PlotFrame.LegendEntry(
-          label: $0.name, color: color($0.base), isLine: true, dashed: $0.dashed)
+          label: $0.name, color: color($0.colorIndex), isLine: true, dashed: $0.dashed)
       }, on: &canvas)
     return canvas
   }

@@ -14,7 +14,8 @@ extension Plot {
   /// layer and its bias, edges blue for positive and orange for negative values, their width and
   /// opacity growing with the magnitude (relative to the largest).
   ///
-  /// Layers of more than 12 neurons show their first 11 and a "+N more" mark.
+  /// Layers of more than 12 neurons show their first 11 and a "+N more" mark. Each neuron's
+  /// circle carries `data-neuron` with its name in a ``StepTrace`` (`i1`, `h1`, `o1`).
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a network without a `Linear`.
   public static func network<Scalar: TensorScalar>(
@@ -74,13 +75,15 @@ extension Plot {
         }
       }
     }
+    let neuronNames = StepTrace.neuronNames(layerSizes: columns.map(\.size))
     for (index, column) in columns.enumerated() {
       let biases = column.layer?.bias?.value.scalars.map(Double.init)
       for row in 0..<visible(column.size) {
         let point = position(column: index, row: row)
         canvas.circle(
           center: point, radius: 15, fill: index == 0 ? "#f2f2f2" : "#ffffff", stroke: "#333333",
-          strokeWidth: 1.5, className: index == 0 ? "node input" : "node")
+          strokeWidth: 1.5, className: index == 0 ? "node input" : "node",
+          data: ["neuron": neuronNames[index][row]])
         canvas.text(column.activation, at: (point.0, point.1 + 4), size: 11, anchor: .middle)
         if let bias = biases?[row] {
           canvas.text(

@@ -80,16 +80,17 @@ public struct SVGCanvas: Sendable, Equatable {
     append("polyline", attributes)
   }
 
-  /// Appends a circle.
+  /// Appends a circle; each of `data` becomes a `data-KEY` attribute, for scripts to read.
   public mutating func circle(
     center: (Double, Double), radius: Double, fill: String, stroke: String = "#ffffff",
-    strokeWidth: Double = 1, className: String? = nil
+    strokeWidth: Double = 1, className: String? = nil, data: KeyValuePairs<String, String> = [:]
   ) {
     var attributes = [
       ("cx", Self.number(center.0)), ("cy", Self.number(center.1)), ("r", Self.number(radius)),
       ("fill", fill), ("stroke", stroke), ("stroke-width", Self.number(strokeWidth)),
     ]
     if let className { attributes.append(("class", className)) }
+    attributes += data.map { ("data-" + $0.key, $0.value) }
     append("circle", attributes)
   }
 
