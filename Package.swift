@@ -64,7 +64,10 @@ let package = Package(
 
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
     .testTarget(name: "BackpropCSVTests", dependencies: ["BackpropCSV"]),
-    .testTarget(name: "BackpropPlaygroundTests", dependencies: ["BackpropPlayground"]),
+    .testTarget(
+      name: "BackpropPlaygroundTests",
+      dependencies: ["BackpropPlayground", .product(name: "FlyingFox", package: "FlyingFox")]
+    ),
     .testTarget(name: "BackpropCLITests", dependencies: ["BackpropCLI", "backprop"]),
   ]
 )

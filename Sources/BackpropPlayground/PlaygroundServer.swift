@@ -47,10 +47,13 @@ public struct PlaygroundServer: Sendable {
     let name = host == "localhost" ? "127.0.0.1" : host
     let server: HTTPServer
     do {
+      // Its log would only repeat what reaches the page, or report pages that went away.
       if name.contains(":") {
-        server = HTTPServer(address: try .inet6(ip6: name, port: port), handler: handler)
+        server = HTTPServer(
+          address: try .inet6(ip6: name, port: port), logger: .disabled, handler: handler)
       } else {
-        server = HTTPServer(address: try .inet(ip4: name, port: port), handler: handler)
+        server = HTTPServer(
+          address: try .inet(ip4: name, port: port), logger: .disabled, handler: handler)
       }
     } catch {
       throw PlaygroundError("--host must be an IPv4 or IPv6 address or localhost (got '\(host)')")

@@ -8,8 +8,8 @@ import Foundation
 /// other page can reach it.
 actor PlaygroundSession {
   /// The identifier the page uses for uploads and downloads.
-  let id: String
-  let limits: PlaygroundLimits
+  nonisolated let id: String
+  nonisolated let limits: PlaygroundLimits
   private(set) var trainer: PlaygroundTrainer
   private(set) var notices: [String]
   private var upload: DataTable?
