@@ -54,7 +54,8 @@ struct PlaygroundCommand: AsyncParsableCommand {
     do {
       try await server.run { url in
         // Written unbuffered: scripts wait for this line to learn the port.
-        FileHandle.standardOutput.write(Data("Backprop playground at \(url) (Ctrl-C stops it)\n".utf8))
+        FileHandle.standardOutput.write(
+          Data("Backprop playground at \(url) (Ctrl-C stops it)\n".utf8))
       }
     } catch let error as PlaygroundError {
       throw CLIError(error.message)

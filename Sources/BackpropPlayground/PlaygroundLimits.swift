@@ -46,5 +46,6 @@ public struct PlaygroundError: Error, Sendable, Equatable, CustomStringConvertib
     self.message = message
   }
 
+  /// The message.
   public var description: String { message }
 }

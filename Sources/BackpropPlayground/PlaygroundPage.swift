@@ -223,6 +223,11 @@ enum PlaygroundPage {
         }
         query = answer.query;
         pendingNotices = answer.notices;
+        if (answer.settings.data === "upload") {
+          // The file is not in the link; start on XOR until it is uploaded again.
+          query = query.replace("data=upload", "data=xor");
+          pendingNotices.push("This link trained on an uploaded file: upload it again.");
+        }
       } else {
         showError((await check.text()) + " (started with the default settings instead)");
         query = "";

@@ -151,7 +151,8 @@ struct PlaygroundHandler: HTTPHandler {
           status: 404, "a session has /upload and /model, not /\(parts[3])")
       }
     default:
-      throw PlaygroundError(status: 404, "there is no page \(request.path) here; the playground is at /")
+      throw PlaygroundError(
+        status: 404, "there is no page \(request.path) here; the playground is at /")
     }
   }
 

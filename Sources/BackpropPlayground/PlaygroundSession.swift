@@ -43,7 +43,9 @@ actor PlaygroundSession {
     }
     let message = Welcome(
       id: id, settings: settings, query: settings.query, notices: notices,
-      upload: upload.map { "\($0.source): \($0.rows.count) rows, columns \($0.columnNames.joined(separator: ", "))" },
+      upload: upload.map {
+        "\($0.source): \($0.rows.count) rows, columns \($0.columnNames.joined(separator: ", "))"
+      },
       limits: [
         "hiddenLayers": limits.hiddenLayers, "neuronsPerLayer": limits.neuronsPerLayer,
         "samples": limits.samples, "uploadBytes": limits.uploadBytes,
@@ -76,7 +78,8 @@ actor PlaygroundSession {
 
   /// Picks the neuron whose trace the frames show.
   func select(neuron name: String) throws {
-    let sizes = [trainer.train.featureCount] + trainer.settings.layers + [trainer.train.targetKind.width]
+    let sizes =
+      [trainer.train.featureCount] + trainer.settings.layers + [trainer.train.targetKind.width]
     guard StepTrace.neuronNames(layerSizes: sizes).joined().contains(name) else {
       throw PlaygroundError("there is no neuron '\(name)' in this network")
     }

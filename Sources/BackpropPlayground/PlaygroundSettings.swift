@@ -82,7 +82,8 @@ public struct PlaygroundSettings: Sendable, Equatable, Codable {
   }
 
   private mutating func read(_ reader: inout QueryReader, limits: PlaygroundLimits) throws {
-    data = try reader.choice("data", from: ToyData.classificationNames + ["sine", "upload"]) ?? data
+    data =
+      try reader.choice("data", from: ToyData.classificationNames + ["sine", "upload"]) ?? data
     samples = try reader.integer("samples", in: 10...limits.samples) ?? samples
     noise = try reader.number("noise", in: 0...2) ?? noise
     trainFraction = try reader.number("trainFraction", in: 0.1...0.9) ?? trainFraction
@@ -92,7 +93,8 @@ public struct PlaygroundSettings: Sendable, Equatable, Codable {
     {
       activation = ActivationFunction(rawValue: name) ?? .identity
     }
-    loss = try reader.choice("loss", from: LossFunction.allCases.map(\.rawValue))
+    loss =
+      try reader.choice("loss", from: LossFunction.allCases.map(\.rawValue))
       .flatMap(LossFunction.init(rawValue:)) ?? loss
     optimizer =
       try reader.choice("optimizer", from: OptimizerKind.allCases.map(\.rawValue))
@@ -139,9 +141,10 @@ public struct PlaygroundSettings: Sendable, Equatable, Codable {
     }
     if let text = reader.take("seed") {
       // Its seeds are strings such as "0.80031": any string gives a fixed seed here.
-      seed = text.utf8.reduce(UInt64(14_695_981_039_346_656_037)) {
-        ($0 ^ UInt64($1)) &* 1_099_511_628_211
-      } >> 11
+      seed =
+        text.utf8.reduce(UInt64(14_695_981_039_346_656_037)) {
+          ($0 ^ UInt64($1)) &* 1_099_511_628_211
+        } >> 11
     }
     let extraFeatures = ["xTimesY", "xSquared", "ySquared", "cosX", "sinX", "cosY", "sinY"]
       .filter { reader.take($0) == "true" }
@@ -235,7 +238,9 @@ struct QueryReader {
     items = [:]
     order = []
     for (name, value) in pairs {
-      guard items[name] == nil else { throw PlaygroundError("the setting '\(name)' is given twice") }
+      guard items[name] == nil else {
+        throw PlaygroundError("the setting '\(name)' is given twice")
+      }
       items[name] = value
       order.append(name)
     }
@@ -253,7 +258,8 @@ struct QueryReader {
       throw PlaygroundError("\(key) must be a number (got '\(text)')")
     }
     guard range.contains(value) else {
-      throw PlaygroundError("\(key) must be in \(range.lowerBound)...\(range.upperBound) (got \(text))")
+      throw PlaygroundError(
+        "\(key) must be in \(range.lowerBound)...\(range.upperBound) (got \(text))")
     }
     return value
   }
@@ -264,7 +270,8 @@ struct QueryReader {
       throw PlaygroundError("\(key) must be a whole number (got '\(text)')")
     }
     guard range.contains(value) else {
-      throw PlaygroundError("\(key) must be in \(range.lowerBound)...\(range.upperBound) (got \(text))")
+      throw PlaygroundError(
+        "\(key) must be in \(range.lowerBound)...\(range.upperBound) (got \(text))")
     }
     return value
   }

@@ -180,7 +180,8 @@ final class PlaygroundTrainer {
     let count = min(batch.indices.count, Self.traceSamples)
     let rows = { (tensor: Tensor<Float>) -> Tensor<Float> in
       let width = tensor.shape[1]
-      return (try? Tensor(shape: [count, width], scalars: Array(tensor.scalars[0..<(count * width)])))
+      return
+        (try? Tensor(shape: [count, width], scalars: Array(tensor.scalars[0..<(count * width)])))
         ?? tensor
     }
     trace = try? StepTrace(

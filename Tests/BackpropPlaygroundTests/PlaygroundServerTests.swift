@@ -47,7 +47,8 @@ struct PlaygroundServerTests {
     let settings = try await answer(handler, request(.GET, "/api/settings?data=moons&layers=6"))
     #expect(settings.status == 200)
     #expect(settings.text.contains(#""query":"data=moons&samples=200"#))
-    #expect(settings.text.contains(#""sessionLimit":8"#) && settings.text.contains(#""sessionsOpen":0"#))
+    #expect(
+      settings.text.contains(#""sessionLimit":8"#) && settings.text.contains(#""sessionsOpen":0"#))
     let tensorFlow = try await answer(
       handler, request(.GET, "/api/settings?dialect=tensorflow&dataset=gauss&initZero=true"))
     #expect(tensorFlow.status == 200 && tensorFlow.text.contains("data=blobs"))
@@ -97,10 +98,13 @@ struct PlaygroundServerTests {
     let other = try await handler.sessions.open(settings: PlaygroundSettings(), notices: [])
     let csv =
       "size,weight,kind\n"
-      + (0..<40).map { "\(Double($0) / 4),\(Double(($0 * 7) % 11) / 5),\($0 % 3 == 0 ? "cat" : "dog")" }
+      + (0..<40).map {
+        "\(Double($0) / 4),\(Double(($0 * 7) % 11) / 5),\($0 % 3 == 0 ? "cat" : "dog")"
+      }
       .joined(separator: "\n")
     let uploaded = try await answer(
-      handler, request(.POST, "/api/session/\(session.id)/upload?name=pets.csv", body: Data(csv.utf8)))
+      handler,
+      request(.POST, "/api/session/\(session.id)/upload?name=pets.csv", body: Data(csv.utf8)))
     #expect(uploaded.status == 200, "\(uploaded.text)")
     #expect(uploaded.text.contains("pets.csv: 40 rows, 2 feature(s), 2 classes"))
     let (data, otherData) = (await session.settings.data, await other.settings.data)
@@ -110,14 +114,16 @@ struct PlaygroundServerTests {
     #expect(model.statusCode == .ok)
     #expect(model.headers[.contentDisposition]?.contains("playground-model.json") == true)
     let loaded = try Model<Float>(jsonData: try await model.bodyData, source: "download")
-    #expect(loaded.featureNames == ["size", "weight"] && loaded.targetKind.classNames == ["cat", "dog"])
+    #expect(
+      loaded.featureNames == ["size", "weight"] && loaded.targetKind.classNames == ["cat", "dog"])
     #expect(loaded.scaling != nil)
 
     let large = Data(repeating: UInt8(ascii: "1"), count: 3000)
     let declared = try await answer(
       handler,
       request(
-        .POST, "/api/session/\(session.id)/upload", headers: ["Content-Length": "3000"], body: large))
+        .POST, "/api/session/\(session.id)/upload", headers: ["Content-Length": "3000"], body: large
+      ))
     #expect(declared.status == 413 && declared.text.contains("limit of 2000 bytes"))
     let undeclared = try await answer(
       handler, request(.POST, "/api/session/\(session.id)/upload", body: large))
@@ -163,7 +169,9 @@ struct PlaygroundServerTests {
     #expect((selected["trace"] as? [Any])?.isEmpty == false)
 
     send("not json")
-    #expect(try await next()["message"] as? String == "a command is JSON such as {\"command\": \"start\"} (at most 64 KiB); got 'not json'")
+    #expect(
+      try await next()["message"] as? String
+        == "a command is JSON such as {\"command\": \"start\"} (at most 64 KiB); got 'not json'")
     send(#"{"command": "fly"}"#)
     #expect((try await next()["message"] as? String)?.contains("unknown command 'fly'") == true)
     send(#"{"command": "select", "neuron": "h9"}"#)

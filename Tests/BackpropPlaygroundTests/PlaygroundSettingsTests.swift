@@ -5,7 +5,8 @@ import Testing
 
 /// Expects `body` to throw a ``PlaygroundError`` with `status` whose message holds `fragments`.
 func expectRefusal(
-  status: Int = 400, containing fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
+  status: Int = 400, containing fragments: String...,
+  sourceLocation: SourceLocation = #_sourceLocation,
   _ body: () async throws -> Void
 ) async {
   do {
@@ -117,7 +118,8 @@ struct PlaygroundSettingsTests {
       dialect: .tensorFlowPlayground)
     #expect(regression.settings.data == "sine" && regression.settings.weightDecay == 0)
     #expect(regression.notices.count == 4)
-    #expect(regression.notices[0].contains("1-D sine") && regression.notices[0].contains("reg-gauss"))
+    #expect(
+      regression.notices[0].contains("1-D sine") && regression.notices[0].contains("reg-gauss"))
     #expect(regression.notices[1].contains("L1 regularization is not offered"))
     #expect(regression.notices[2].contains("initZero"))
     #expect(regression.notices[3] == "ignored TensorFlow Playground settings: somethingNew")

@@ -42,14 +42,16 @@ struct PlaygroundTrainerTests {
     #expect(trace.sampleCount == 8)
     for (key, index) in [("dE_dw1", 0), ("dE_dw2", 3), ("dE_dw3", 1), ("dE_dw4", 4)] {
       let traced = try #require(trace[key]?.values.first)
-      #expect(abs(traced - Double(gradient[index])) < 1e-5, "\(key): \(traced) vs \(gradient[index])")
+      #expect(
+        abs(traced - Double(gradient[index])) < 1e-5, "\(key): \(traced) vs \(gradient[index])")
     }
     let w1 = try #require(trace["w1"]?.values.first)
     #expect(w1 == Double(try #require(before?.scalars[0])))
 
     let frame = trainer.frame(isRunning: false, neuron: "h2")
     #expect(frame.neuron == "h2" && frame.step == 1 && frame.status == "paused")
-    #expect(frame.trace.map(\.key).contains("delta_h2") && frame.trace.map(\.key).contains("E_total"))
+    #expect(
+      frame.trace.map(\.key).contains("delta_h2") && frame.trace.map(\.key).contains("E_total"))
     #expect(frame.trace.allSatisfy { $0.neuron == "h2" || $0.kind == .totalLoss })
     #expect(frame.trace.contains { $0.kind == .updatedWeight })
     #expect(trainer.frame(isRunning: false, neuron: "nobody").neuron == "h1")
@@ -105,12 +107,17 @@ struct PlaygroundTrainerTests {
   }
 
   @Test func uploadsBecomeDataSetsOrAreRefusedWithReasons() async throws {
-    func table(_ csv: String) throws -> DataTable { try DataTable(csvText: csv, source: "points.csv") }
+    func table(_ csv: String) throws -> DataTable {
+      try DataTable(csvText: csv, source: "points.csv")
+    }
     let limits = PlaygroundLimits(samples: 50)
-    let rows = (0..<20).map { "\(Double($0) / 10),\(Double($0 % 7) / 3),\($0 % 2 == 0 ? "red" : "blue")" }
+    let rows = (0..<20).map {
+      "\(Double($0) / 10),\(Double($0 % 7) / 3),\($0 % 2 == 0 ? "red" : "blue")"
+    }
     let classes = try PlaygroundTrainer.dataSet(
       table("a,b,colour\n" + rows.joined(separator: "\n")), loss: nil, limits: limits)
-    #expect(classes.targetKind.classNames == ["blue", "red"] && classes.featureNames == ["a", "b"])
+    #expect(
+      classes.targetKind.classNames == ["blue", "red"] && classes.featureNames == ["a", "b"])
     let values = try PlaygroundTrainer.dataSet(
       table("x,y\n" + (0..<10).map { "\($0),\($0 * $0)" }.joined(separator: "\n")), loss: nil,
       limits: limits)
