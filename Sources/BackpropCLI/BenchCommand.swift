@@ -77,6 +77,15 @@ struct BenchCommand: ParsableCommand {
       network, loss: workload == .xor ? .meanSquaredError : .crossEntropy)
     let inputs = sizes[0]
     let outputs = sizes[sizes.count - 1]
+    // One step outside the timed region, its result discarded, as peers.py compiles JAX's step
+    // first: it loads BLAS, starts the worker threads and allocates the trainer's buffers.
+    let initialWeights = network.parameters.map(\.value)
+    features.withUnsafeBufferPointer { features in
+      targets.withUnsafeBufferPointer { targets in
+        _ = trainer.step(features: features, targets: targets, batch: batch, learningRate: rate)
+      }
+    }
+    for (parameter, value) in zip(network.parameters, initialWeights) { parameter.value = value }
     let clock = ContinuousClock()
     var loss: Float = 0
     var steps = 0

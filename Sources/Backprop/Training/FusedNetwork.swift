@@ -21,11 +21,21 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     let activation: ElementwiseActivation
   }
 
+  /// A stage's shape, free of references, so that a step reads it without reference counting.
+  struct Layout {
+    let inputs: Int
+    let outputs: Int
+    let activation: ElementwiseActivation
+  }
+
   /// The network being trained.
   public let network: Sequential<Scalar>
   /// The loss.
   public let loss: LossFunction
   private let stages: [Stage]
+  private let layouts: [Layout]
+  /// Each stage's weight and bias storage during a step (two slots a stage; nil for no bias).
+  private let parameterAddresses: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>
   private var batchCapacity = 0
   // Buffers owned by this object, allocated once (the batch-sized ones again only for a larger
   // batch), so that a step allocates nothing.
@@ -71,6 +81,11 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     self.network = network
     self.loss = loss
     self.stages = stages
+    layouts = stages.map {
+      Layout(inputs: $0.inputs, outputs: $0.outputs, activation: $0.activation)
+    }
+    parameterAddresses = .allocate(capacity: 2 * stages.count)
+    parameterAddresses.initialize(repeating: nil, count: 2 * stages.count)
     weightGradients = stages.map { Self.buffer($0.inputs * $0.outputs) }
     biasGradients = stages.map { Self.buffer($0.outputs) }
   }
@@ -81,6 +96,7 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     {
       buffer.deallocate()
     }
+    parameterAddresses.deallocate()
   }
 
   private static func buffer(_ count: Int) -> UnsafeMutablePointer<Scalar> {
@@ -114,48 +130,56 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     else { return .nan }
     reserve(batch: batch)
     // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
-    let (activations, deltas) = (self.activations, self.deltas)
+    let (activations, deltas, layouts) = (self.activations, self.deltas, self.layouts)
+    let (weightGradients, biasGradients) = (self.weightGradients, self.biasGradients)
+    // Each parameter's storage is made unique once a step and then used through its address, so
+    // that no use checks exclusivity or counts references; nothing else touches it meanwhile.
+    let addresses = parameterAddresses
+    for index in stages.indices {
+      addresses[2 * index] = stages[index].weight.value.withUnsafeMutableBufferPointer {
+        $0.baseAddress
+      }
+      addresses[2 * index + 1] =
+        stages[index].bias?.value.withUnsafeMutableBufferPointer { $0.baseAddress } ?? nil
+    }
     // Forward: Z = A·W, then bias and activation in one pass over Z.
-    for (index, stage) in stages.enumerated() {
+    for index in layouts.indices {
+      let layout = layouts[index]
+      guard let weight = addresses[2 * index] else { return .nan }
       let source = index == 0 ? input : UnsafePointer(activations[index - 1])
       let output = activations[index]
-      stage.weight.value.withUnsafeBufferPointer { weight in
-        guard let weight = weight.baseAddress else { return }
-        Scalar.multiplyMatrices(
-          source, transposeA: false, weight, transposeB: false, into: output,
-          m: batch, n: stage.outputs, k: stage.inputs, accumulate: false)
-      }
+      Scalar.multiplyMatrices(
+        source, transposeA: false, weight, transposeB: false, into: output,
+        m: batch, n: layout.outputs, k: layout.inputs, accumulate: false)
       Self.biasAndActivate(
-        output, batch: batch, width: stage.outputs, bias: stage.bias?.value, stage.activation)
+        output, batch: batch, width: layout.outputs, bias: addresses[2 * index + 1],
+        layout.activation)
     }
     let lossValue = outputDelta(targets: targets, batch: batch)
     guard lossValue.isFinite else { return lossValue }
     // Backward, from the last layer down.
-    for index in stages.indices.reversed() {
-      let stage = stages[index]
+    for index in layouts.indices.reversed() {
+      let layout = layouts[index]
       let source = index == 0 ? input : UnsafePointer(activations[index - 1])
       let delta = deltas[index]
       Scalar.multiplyMatrices(
         source, transposeA: true, delta, transposeB: false, into: weightGradients[index],
-        m: stage.inputs, n: stage.outputs, k: batch, accumulate: false)
-      if stage.bias != nil {
+        m: layout.inputs, n: layout.outputs, k: batch, accumulate: false)
+      if addresses[2 * index + 1] != nil {
         let gradient = biasGradients[index]
-        gradient.update(repeating: 0, count: stage.outputs)
+        gradient.update(repeating: 0, count: layout.outputs)
         for row in 0..<batch {
-          for column in 0..<stage.outputs {
-            gradient[column] += delta[row * stage.outputs + column]
+          for column in 0..<layout.outputs {
+            gradient[column] += delta[row * layout.outputs + column]
           }
         }
       }
-      guard index > 0 else { continue }
+      guard index > 0, let weight = addresses[2 * index] else { continue }
       // δ of the layer below = (δ·Wᵀ) ⊙ f′, before any weight changes.
-      let below = stages[index - 1]
-      stage.weight.value.withUnsafeBufferPointer { weight in
-        guard let weight = weight.baseAddress else { return }
-        Scalar.multiplyMatrices(
-          delta, transposeA: false, weight, transposeB: true, into: deltas[index - 1],
-          m: batch, n: stage.inputs, k: stage.outputs, accumulate: false)
-      }
+      let below = layouts[index - 1]
+      Scalar.multiplyMatrices(
+        delta, transposeA: false, weight, transposeB: true, into: deltas[index - 1],
+        m: batch, n: layout.inputs, k: layout.outputs, accumulate: false)
       Self.multiplyByDerivative(
         deltas[index - 1], output: activations[index - 1], count: batch * below.outputs,
         below.activation)
@@ -169,14 +193,19 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       weightVelocities = stages.map { Self.buffer($0.inputs * $0.outputs) }
       biasVelocities = stages.map { Self.buffer($0.outputs) }
     }
-    for (index, stage) in stages.enumerated() {
-      Self.descend(
-        stage.weight, gradient: weightGradients[index],
-        velocity: momentum == 0 ? nil : weightVelocities[index], learningRate: learningRate,
-        momentum: momentum, weightDecay: weightDecay)
-      if let bias = stage.bias {
+    let (layouts, addresses) = (self.layouts, parameterAddresses)
+    let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
+    for index in layouts.indices {
+      let layout = layouts[index]
+      if let weight = addresses[2 * index] {
         Self.descend(
-          bias, gradient: biasGradients[index],
+          weight, count: layout.inputs * layout.outputs, gradient: weightGradients[index],
+          velocity: momentum == 0 ? nil : weightVelocities[index], learningRate: learningRate,
+          momentum: momentum, weightDecay: weightDecay)
+      }
+      if let bias = addresses[2 * index + 1] {
+        Self.descend(
+          bias, count: layout.outputs, gradient: biasGradients[index],
           velocity: momentum == 0 ? nil : biasVelocities[index], learningRate: learningRate,
           momentum: momentum, weightDecay: weightDecay)
       }
@@ -186,21 +215,18 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   /// PyTorch's SGD rule: g = ∂E/∂w + λw; v = μv + g; w −= ηv (or ηg without momentum).
   @inline(__always)
   private static func descend(
-    _ parameter: Variable<Scalar>, gradient: UnsafeMutablePointer<Scalar>,
+    _ values: UnsafeMutablePointer<Scalar>, count: Int, gradient: UnsafeMutablePointer<Scalar>,
     velocity: UnsafeMutablePointer<Scalar>?, learningRate: Scalar, momentum: Scalar,
     weightDecay: Scalar
   ) {
-    parameter.value.withUnsafeMutableBufferPointer { values in
-      if let velocity {
-        for index in values.indices {
-          velocity[index] =
-            momentum * velocity[index] + gradient[index] + weightDecay * values[index]
-          values[index] -= learningRate * velocity[index]
-        }
-      } else {
-        for index in values.indices {
-          values[index] -= learningRate * (gradient[index] + weightDecay * values[index])
-        }
+    if let velocity {
+      for index in 0..<count {
+        velocity[index] = momentum * velocity[index] + gradient[index] + weightDecay * values[index]
+        values[index] -= learningRate * velocity[index]
+      }
+    } else {
+      for index in 0..<count {
+        values[index] -= learningRate * (gradient[index] + weightDecay * values[index])
       }
     }
   }
@@ -270,17 +296,15 @@ public final class FusedNetwork<Scalar: TensorScalar> {
 
   @inline(__always)
   private static func biasAndActivate(
-    _ output: UnsafeMutablePointer<Scalar>, batch: Int, width: Int, bias: Tensor<Scalar>?,
-    _ activation: ElementwiseActivation
+    _ output: UnsafeMutablePointer<Scalar>, batch: Int, width: Int,
+    bias: UnsafeMutablePointer<Scalar>?, _ activation: ElementwiseActivation
   ) {
     func apply(_ transform: (Scalar) -> Scalar) {
       if let bias {
-        bias.withUnsafeBufferPointer { bias in
-          for row in 0..<batch {
-            let start = row * width
-            for column in 0..<width {
-              output[start + column] = transform(output[start + column] + bias[column])
-            }
+        for row in 0..<batch {
+          let start = row * width
+          for column in 0..<width {
+            output[start + column] = transform(output[start + column] + bias[column])
           }
         }
       } else {
