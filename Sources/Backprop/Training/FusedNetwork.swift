@@ -13,15 +13,14 @@ import Foundation
 /// of sigmoid, tanh, ReLU, leaky ReLU or identity; losses MSE, ½Σ squared error, softmax
 /// cross-entropy on logits, and binary cross-entropy after a final sigmoid.
 public final class FusedNetwork<Scalar: TensorScalar> {
+  /// A stage's parameters.
   struct Stage {
     let weight: Variable<Scalar>
     let bias: Variable<Scalar>?
-    let inputs: Int
-    let outputs: Int
-    let activation: ElementwiseActivation
   }
 
-  /// A stage's shape, free of references, so that a step reads it without reference counting.
+  /// A stage's shape, kept apart from its parameters so that a step reads it without reference
+  /// counting.
   struct Layout {
     let inputs: Int
     let outputs: Int
@@ -64,11 +63,15 @@ public final class FusedNetwork<Scalar: TensorScalar> {
           name: "LeakyReLU(slope: \(slope)) for fused training",
           detail: "the slope must be positive")
       }
-      return Stage(
-        weight: linear.weight, bias: linear.bias, inputs: linear.inputSize ?? 0,
-        outputs: linear.outputSize ?? 0, activation: dense.activation)
+      return (
+        Stage(weight: linear.weight, bias: linear.bias),
+        Layout(
+          inputs: linear.inputSize ?? 0, outputs: linear.outputSize ?? 0,
+          activation: dense.activation)
+      )
     }
-    let last = stages[stages.count - 1].activation
+    let layouts = stages.map(\.1)
+    let last = layouts[layouts.count - 1].activation
     switch loss {
     case .crossEntropy where last != .identity:
       throw BackpropError.invalidArgument(
@@ -80,14 +83,12 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     }
     self.network = network
     self.loss = loss
-    self.stages = stages
-    layouts = stages.map {
-      Layout(inputs: $0.inputs, outputs: $0.outputs, activation: $0.activation)
-    }
+    self.stages = stages.map(\.0)
+    self.layouts = layouts
     parameterAddresses = .allocate(capacity: 2 * stages.count)
     parameterAddresses.initialize(repeating: nil, count: 2 * stages.count)
-    weightGradients = stages.map { Self.buffer($0.inputs * $0.outputs) }
-    biasGradients = stages.map { Self.buffer($0.outputs) }
+    weightGradients = layouts.map { Self.buffer($0.inputs * $0.outputs) }
+    biasGradients = layouts.map { Self.buffer($0.outputs) }
   }
 
   deinit {
@@ -109,8 +110,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     guard batch > batchCapacity else { return }
     for buffer in activations + deltas { buffer.deallocate() }
     batchCapacity = batch
-    activations = stages.map { Self.buffer(batch * $0.outputs) }
-    deltas = stages.map { Self.buffer(batch * $0.outputs) }
+    activations = layouts.map { Self.buffer(batch * $0.outputs) }
+    deltas = layouts.map { Self.buffer(batch * $0.outputs) }
   }
 
   /// One step of SGD (w ← w − η(∂E/∂w + λw), with momentum μ as PyTorch's SGD) on a batch given
@@ -125,8 +126,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     features: UnsafeBufferPointer<Scalar>, targets: UnsafeBufferPointer<Scalar>, batch: Int,
     learningRate: Scalar, momentum: Scalar = 0, weightDecay: Scalar = 0
   ) -> Scalar {
-    guard batch > 0, features.count >= batch * (stages.first?.inputs ?? 0),
-      targets.count >= batch * (stages.last?.outputs ?? 0), let input = features.baseAddress
+    guard batch > 0, features.count >= batch * (layouts.first?.inputs ?? 0),
+      targets.count >= batch * (layouts.last?.outputs ?? 0), let input = features.baseAddress
     else { return .nan }
     reserve(batch: batch)
     // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
@@ -190,8 +191,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
 
   private func update(learningRate: Scalar, momentum: Scalar, weightDecay: Scalar) {
     if momentum != 0 && weightVelocities.isEmpty {
-      weightVelocities = stages.map { Self.buffer($0.inputs * $0.outputs) }
-      biasVelocities = stages.map { Self.buffer($0.outputs) }
+      weightVelocities = layouts.map { Self.buffer($0.inputs * $0.outputs) }
+      biasVelocities = layouts.map { Self.buffer($0.outputs) }
     }
     let (layouts, addresses) = (self.layouts, parameterAddresses)
     let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
@@ -233,10 +234,10 @@ public final class FusedNetwork<Scalar: TensorScalar> {
 
   /// The loss of the last layer's activations against `targets`, and δ of the last layer.
   private func outputDelta(targets: UnsafeBufferPointer<Scalar>, batch: Int) -> Scalar {
-    let last = stages.count - 1
-    let width = stages[last].outputs
+    let last = layouts.count - 1
+    let width = layouts[last].outputs
     let count = batch * width
-    let activation = stages[last].activation
+    let activation = layouts[last].activation
     var total: Scalar = 0
     let output = activations[last]
     let delta = deltas[last]
