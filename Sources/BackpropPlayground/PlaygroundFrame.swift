@@ -26,13 +26,7 @@ struct PlaygroundFrame: Encodable, Sendable {
   var traceNote: String?
 
   /// The frame as JSON text (non-finite numbers as the strings `nan`, `inf`, `-inf`).
-  func json() throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: try encoder.encode(self), as: UTF8.self)
-  }
+  func json() throws -> String { try PlaygroundJSON.text(self) }
 }
 
 extension PlaygroundTrainer {

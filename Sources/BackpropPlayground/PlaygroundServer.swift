@@ -228,9 +228,8 @@ struct PlaygroundHandler: HTTPHandler {
   ]
 
   static func json(_ value: some Encodable) throws -> HTTPResponse {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return HTTPResponse(
-      statusCode: .ok, headers: headers(type: "application/json"), body: try encoder.encode(value))
+    HTTPResponse(
+      statusCode: .ok, headers: headers(type: "application/json"),
+      body: try PlaygroundJSON.data(value))
   }
 }

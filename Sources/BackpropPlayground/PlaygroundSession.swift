@@ -51,9 +51,7 @@ actor PlaygroundSession {
         "samples": limits.samples, "uploadBytes": limits.uploadBytes,
         "stepsPerSecond": limits.stepsPerSecond,
       ])
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(message), as: UTF8.self)
+    return try PlaygroundJSON.text(message)
   }
 
   /// The current frame as JSON.
@@ -78,9 +76,7 @@ actor PlaygroundSession {
 
   /// Picks the neuron whose trace the frames show.
   func select(neuron name: String) throws {
-    let sizes =
-      [trainer.train.featureCount] + trainer.settings.layers + [trainer.train.targetKind.width]
-    guard StepTrace.neuronNames(layerSizes: sizes).joined().contains(name) else {
+    guard StepTrace.neuronNames(layerSizes: trainer.layerSizes).joined().contains(name) else {
       throw PlaygroundError("there is no neuron '\(name)' in this network")
     }
     neuron = name

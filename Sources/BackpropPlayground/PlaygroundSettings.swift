@@ -77,7 +77,7 @@ public struct PlaygroundSettings: Sendable, Equatable, Codable {
         "unknown setting '\(unknown)'; the settings are \(CodingKeys.allNames.joined(separator: ", "))"
       )
     }
-    try settings.validate(limits: limits)
+    try settings.validate()
     return (settings, notices)
   }
 
@@ -167,7 +167,7 @@ public struct PlaygroundSettings: Sendable, Equatable, Codable {
   }
 
   /// Checks what ranges alone do not: the loss against the data.
-  func validate(limits: PlaygroundLimits) throws {
+  func validate() throws {
     if let loss, data != "upload", loss.isClassification == (data == "sine") {
       throw PlaygroundError(
         "the loss \(loss.rawValue) needs \(loss.isClassification ? "classes" : "numeric targets"), "

@@ -99,8 +99,7 @@ struct PlaygroundSocket: WSMessageHandler {
   }
 
   static func error(_ message: String) -> String {
-    let encoded = (try? JSONEncoder().encode(["type": "error", "message": message]))
-      .map { String(decoding: $0, as: UTF8.self) }
-    return encoded ?? #"{"type":"error","message":"error"}"#
+    (try? PlaygroundJSON.text(["message": message, "type": "error"]))
+      ?? #"{"message":"error","type":"error"}"#
   }
 }

@@ -26,6 +26,9 @@ final class PlaygroundTrainer {
   /// The batches of the current epoch not yet trained on.
   private var pending: [Batch<Float>] = []
 
+  /// Neurons per layer, inputs first.
+  let layerSizes: [Int]
+
   /// Gradient steps taken.
   private(set) var step = 0
   /// Epochs completed.
@@ -78,8 +81,9 @@ final class PlaygroundTrainer {
       self.scaling = scaling
       scaledTrain = try scaled(split.train)
       scaledTest = try split.test.map(scaled)
+      layerSizes = [data.featureCount] + settings.layers + [data.targetKind.width]
       network = try Sequential.perceptron(
-        sizes: [data.featureCount] + settings.layers + [data.targetKind.width],
+        sizes: layerSizes,
         activation: settings.activation, seed: settings.seed, loss: loss)
       optimizer = try settings.optimizer.make(
         parameters: network.parameters, learningRate: settings.learningRate,
@@ -210,9 +214,8 @@ final class PlaygroundTrainer {
 
   /// The trained network as a model file's contents, ready for `backprop predict`.
   func model() throws -> Model<Float> {
-    let all = train
-    return try Model(
-      network: network, featureNames: all.featureNames, targetKind: all.targetKind,
+    try Model(
+      network: network, featureNames: train.featureNames, targetKind: train.targetKind,
       scaling: scaling, loss: loss,
       metadata: [
         "backprop-version": backpropVersion, "playground-settings": settings.query,
