@@ -3,9 +3,9 @@
 // that the package builds for plain x86-64 without any compiler flag.
 //
 // Every element of C is accumulated in the same order (k ascending, in blocks of KC, each with
-// fused multiply-adds) whatever the instruction set, the tile position or the column range, so
-// the three kernels give bit-identical results and splitting the columns across threads never
-// changes a result.
+// fused multiply-adds) whatever the instruction set, the tile position or the part of C being
+// computed, so the three kernels give bit-identical results and splitting C's rows or columns
+// across threads never changes a result.
 
 #include "CBackpropKernels.h"
 
@@ -68,7 +68,9 @@ BPKernelLevel bp_set_level(BPKernelLevel level) {
   return chosen;
 }
 
-size_t bp_sgemm_column_block(void) { return blocking[bp_level()].nr; }
+size_t bp_sgemm_tile_rows(void) { return blocking[bp_level()].mr; }
+
+size_t bp_sgemm_tile_columns(void) { return blocking[bp_level()].nr; }
 
 // MARK: - Packing
 
@@ -91,14 +93,14 @@ static _Thread_local size_t packed_b_capacity = 0;
 
 /// op(A)(i, p) for rows [i0, i0 + mc) and depths [p0, p0 + kc), in panels of mr rows: panel by
 /// panel, depth by depth, mr values (zero beyond the last row).
-static void pack_a(bool transpose, size_t m, size_t k, const float *a, size_t i0, size_t mc,
-                   size_t p0, size_t kc, size_t mr, float *out) {
+static void pack_a(bool transpose, const float *a, size_t lda, size_t i0, size_t mc, size_t p0,
+                   size_t kc, size_t mr, float *out) {
   for (size_t panel = 0; panel < mc; panel += mr) {
     for (size_t p = 0; p < kc; p++) {
       for (size_t r = 0; r < mr; r++) {
         size_t i = i0 + panel + r;
         float value = 0;
-        if (panel + r < mc) value = transpose ? a[(p0 + p) * m + i] : a[i * k + p0 + p];
+        if (panel + r < mc) value = transpose ? a[(p0 + p) * lda + i] : a[i * lda + p0 + p];
         *out++ = value;
       }
     }
@@ -106,26 +108,28 @@ static void pack_a(bool transpose, size_t m, size_t k, const float *a, size_t i0
 }
 
 /// op(B)(p, j) for depths [p0, p0 + kc) and columns [j0, j0 + nc), in panels of nr columns.
-static void pack_b(bool transpose, size_t n, size_t k, const float *b, size_t p0, size_t kc,
-                   size_t j0, size_t nc, size_t nr, float *out) {
+static void pack_b(bool transpose, const float *b, size_t ldb, size_t p0, size_t kc, size_t j0,
+                   size_t nc, size_t nr, float *out) {
   for (size_t panel = 0; panel < nc; panel += nr) {
     for (size_t p = 0; p < kc; p++) {
       for (size_t s = 0; s < nr; s++) {
         size_t j = j0 + panel + s;
         float value = 0;
-        if (panel + s < nc) value = transpose ? b[j * k + p0 + p] : b[(p0 + p) * n + j];
+        if (panel + s < nc) value = transpose ? b[j * ldb + p0 + p] : b[(p0 + p) * ldb + j];
         *out++ = value;
       }
     }
   }
 }
 
-/// Writes an mr×nr tile computed in `tile` (row stride nr) to C, adding when asked.
+/// Writes alpha times an mr×nr tile computed in `tile` (row stride nr_stride) to C, or adds it
+/// with one fused multiply-add (exactly C + tile when alpha is 1).
 static void store_tile(const float *tile, size_t nr_stride, float *c, size_t ldc, bool add,
-                       size_t mr, size_t nr) {
+                       float alpha, size_t mr, size_t nr) {
   for (size_t r = 0; r < mr; r++) {
     for (size_t s = 0; s < nr; s++) {
-      c[r * ldc + s] = add ? c[r * ldc + s] + tile[r * nr_stride + s] : tile[r * nr_stride + s];
+      float value = tile[r * nr_stride + s];
+      c[r * ldc + s] = add ? fmaf(alpha, value, c[r * ldc + s]) : alpha * value;
     }
   }
 }
@@ -133,7 +137,7 @@ static void store_tile(const float *tile, size_t nr_stride, float *c, size_t ldc
 // MARK: - Micro-kernels: C[mr×nr] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR]
 
 static void kernel_generic(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                           bool add, size_t mr, size_t nr) {
+                           bool add, float alpha, size_t mr, size_t nr) {
   float tile[4 * 8] = {0};
   for (size_t p = 0; p < kc; p++) {
     for (size_t r = 0; r < 4; r++) {
@@ -142,15 +146,15 @@ static void kernel_generic(size_t kc, const float *a, const float *b, float *c, 
     a += 4;
     b += 8;
   }
-  store_tile(tile, 8, c, ldc, add, mr, nr);
+  store_tile(tile, 8, c, ldc, add, alpha, mr, nr);
 }
 
 #if BP_X86
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const float *a,
                                                               const float *b, float *c,
-                                                              size_t ldc, bool add, size_t mr,
-                                                              size_t nr) {
+                                                              size_t ldc, bool add, float alpha,
+                                                              size_t mr, size_t nr) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -175,13 +179,13 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const flo
   _mm256_store_ps(tile + r * 16 + 8, c##r##1);
   BP_PUT(0) BP_PUT(1) BP_PUT(2) BP_PUT(3) BP_PUT(4) BP_PUT(5)
 #undef BP_PUT
-  store_tile(tile, 16, c, ldc, add, mr, nr);
+  store_tile(tile, 16, c, ldc, add, alpha, mr, nr);
 }
 
 __attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const float *a,
                                                               const float *b, float *c,
-                                                              size_t ldc, bool add, size_t mr,
-                                                              size_t nr) {
+                                                              size_t ldc, bool add, float alpha,
+                                                              size_t mr, size_t nr) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
   __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
@@ -208,16 +212,17 @@ __attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const fl
     b += 32;
   }
   if (mr == 12 && nr == 32) {
-#define BP_OUT(r, i)                                                                   \
-  {                                                                                    \
-    float *row = c + (i) * ldc;                                                        \
-    if (add) {                                                                         \
-      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), c##r##0));             \
-      _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), c##r##1));   \
-    } else {                                                                           \
-      _mm512_storeu_ps(row, c##r##0);                                                  \
-      _mm512_storeu_ps(row + 16, c##r##1);                                             \
-    }                                                                                  \
+    __m512 scale = _mm512_set1_ps(alpha);
+#define BP_OUT(r, i)                                                                          \
+  {                                                                                           \
+    float *row = c + (i) * ldc;                                                               \
+    if (add) {                                                                                \
+      _mm512_storeu_ps(row, _mm512_fmadd_ps(scale, c##r##0, _mm512_loadu_ps(row)));           \
+      _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(scale, c##r##1, _mm512_loadu_ps(row + 16))); \
+    } else {                                                                                  \
+      _mm512_storeu_ps(row, _mm512_mul_ps(scale, c##r##0));                                   \
+      _mm512_storeu_ps(row + 16, _mm512_mul_ps(scale, c##r##1));                              \
+    }                                                                                         \
   }
     BP_OUT(0, 0) BP_OUT(1, 1) BP_OUT(2, 2) BP_OUT(3, 3) BP_OUT(4, 4) BP_OUT(5, 5)
     BP_OUT(6, 6) BP_OUT(7, 7) BP_OUT(8, 8) BP_OUT(9, 9) BP_OUT(A, 10) BP_OUT(B, 11)
@@ -231,13 +236,13 @@ __attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const fl
   BP_PUT(0, 0) BP_PUT(1, 1) BP_PUT(2, 2) BP_PUT(3, 3) BP_PUT(4, 4) BP_PUT(5, 5)
   BP_PUT(6, 6) BP_PUT(7, 7) BP_PUT(8, 8) BP_PUT(9, 9) BP_PUT(A, 10) BP_PUT(B, 11)
 #undef BP_PUT
-  store_tile(tile, 32, c, ldc, add, mr, nr);
+  store_tile(tile, 32, c, ldc, add, alpha, mr, nr);
 }
 
 #endif
 
-typedef void (*MicroKernel)(size_t, const float *, const float *, float *, size_t, bool, size_t,
-                            size_t);
+typedef void (*MicroKernel)(size_t, const float *, const float *, float *, size_t, bool, float,
+                            size_t, size_t);
 
 static MicroKernel micro_kernel(BPKernelLevel level) {
 #if BP_X86
@@ -249,14 +254,13 @@ static MicroKernel micro_kernel(BPKernelLevel level) {
 
 // MARK: - The blocked product
 
-void bp_sgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                      const float *a, const float *b, float *c, bool accumulate, size_t n0,
-                      size_t n1) {
-  if (n1 > n) n1 = n;
-  if (m == 0 || n0 >= n1) return;
+void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, bool accumulate, float *c,
+              size_t ldc) {
+  if (m == 0 || n == 0) return;
   if (k == 0) {
     if (!accumulate)
-      for (size_t i = 0; i < m; i++) memset(c + i * n + n0, 0, (n1 - n0) * sizeof(float));
+      for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
     return;
   }
   BPKernelLevel level = bp_level();
@@ -266,20 +270,21 @@ void bp_sgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, si
   float *pa = grow(&packed_a, &packed_a_capacity, (block.mc + block.mr) * kc_max);
   float *pb = grow(&packed_b, &packed_b_capacity, (NC + block.nr) * kc_max);
   if (!pa || !pb) return;
-  for (size_t jc = n0; jc < n1; jc += NC) {
-    size_t nc = n1 - jc < NC ? n1 - jc : NC;
+  for (size_t jc = 0; jc < n; jc += NC) {
+    size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
       bool add = accumulate || pc > 0;
-      pack_b(transpose_b, n, k, b, pc, kc, jc, nc, block.nr, pb);
+      pack_b(transpose_b, b, ldb, pc, kc, jc, nc, block.nr, pb);
       for (size_t ic = 0; ic < m; ic += block.mc) {
         size_t mc = m - ic < block.mc ? m - ic : block.mc;
-        pack_a(transpose_a, m, k, a, ic, mc, pc, kc, block.mr, pa);
+        pack_a(transpose_a, a, lda, ic, mc, pc, kc, block.mr, pa);
         for (size_t jr = 0; jr < nc; jr += block.nr) {
           size_t nr = nc - jr < block.nr ? nc - jr : block.nr;
           for (size_t ir = 0; ir < mc; ir += block.mr) {
             size_t mr = mc - ir < block.mr ? mc - ir : block.mr;
-            kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * n + jc + jr, n, add, mr, nr);
+            kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, add, alpha,
+                   mr, nr);
           }
         }
       }
@@ -287,23 +292,32 @@ void bp_sgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, si
   }
 }
 
-void bp_dgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                      const double *a, const double *b, double *c, bool accumulate, size_t n0,
-                      size_t n1) {
-  if (n1 > n) n1 = n;
+static _Thread_local double *double_row = NULL;
+static _Thread_local size_t double_row_capacity = 0;
+
+void bp_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, double alpha,
+              const double *a, size_t lda, const double *b, size_t ldb, bool accumulate,
+              double *c, size_t ldc) {
+  if (n > double_row_capacity) {
+    free(double_row);
+    double_row = malloc(n * sizeof(double));
+    double_row_capacity = double_row ? n : 0;
+  }
+  double *sum = double_row;
+  if (!sum) return;
   for (size_t i = 0; i < m; i++) {
-    double *row = c + i * n;
-    if (!accumulate)
-      for (size_t j = n0; j < n1; j++) row[j] = 0;
+    for (size_t j = 0; j < n; j++) sum[j] = 0;
     for (size_t p = 0; p < k; p++) {
-      double x = transpose_a ? a[p * m + i] : a[i * k + p];
+      double x = transpose_a ? a[p * lda + i] : a[i * lda + p];
       if (transpose_b) {
-        for (size_t j = n0; j < n1; j++) row[j] = fma(x, b[j * k + p], row[j]);
+        for (size_t j = 0; j < n; j++) sum[j] = fma(x, b[j * ldb + p], sum[j]);
       } else {
-        const double *bp = b + p * n;
-        for (size_t j = n0; j < n1; j++) row[j] = fma(x, bp[j], row[j]);
+        const double *bp = b + p * ldb;
+        for (size_t j = 0; j < n; j++) sum[j] = fma(x, bp[j], sum[j]);
       }
     }
+    double *row = c + i * ldc;
+    for (size_t j = 0; j < n; j++) row[j] = accumulate ? fma(alpha, sum[j], row[j]) : alpha * sum[j];
   }
 }
 
@@ -352,29 +366,23 @@ const char *bp_blas_coretype(void) { return bp_blas_load() ? blas_coretype : NUL
 
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 
-bool bp_blas_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                   const float *a, const float *b, float *c, bool accumulate, size_t n0,
-                   size_t n1) {
+bool bp_blas_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+                   const float *a, size_t lda, const float *b, size_t ldb, bool accumulate,
+                   float *c, size_t ldc) {
   if (!bp_blas_load()) return false;
-  if (n1 > n) n1 = n;
-  if (m == 0 || n0 >= n1) return true;
-  const float *bb = transpose_b ? b + n0 * k : b + n0;
-  blas_sgemm(RowMajor, transpose_a ? Trans : NoTrans, transpose_b ? Trans : NoTrans, (int)m,
-             (int)(n1 - n0), (int)k, 1.0f, a, (int)(transpose_a ? m : k), bb,
-             (int)(transpose_b ? k : n), accumulate ? 1.0f : 0.0f, c + n0, (int)n);
+  if (m == 0 || n == 0) return true;
+  blas_sgemm(RowMajor, transpose_a ? Trans : NoTrans, transpose_b ? Trans : NoTrans, (int)m, (int)n,
+             (int)k, alpha, a, (int)lda, b, (int)ldb, accumulate ? 1.0f : 0.0f, c, (int)ldc);
   return true;
 }
 
 bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                   const double *a, const double *b, double *c, bool accumulate, size_t n0,
-                   size_t n1) {
+                   double alpha, const double *a, size_t lda, const double *b, size_t ldb,
+                   bool accumulate, double *c, size_t ldc) {
   if (!bp_blas_load()) return false;
-  if (n1 > n) n1 = n;
-  if (m == 0 || n0 >= n1) return true;
-  const double *bb = transpose_b ? b + n0 * k : b + n0;
-  blas_dgemm(RowMajor, transpose_a ? Trans : NoTrans, transpose_b ? Trans : NoTrans, (int)m,
-             (int)(n1 - n0), (int)k, 1.0, a, (int)(transpose_a ? m : k), bb,
-             (int)(transpose_b ? k : n), accumulate ? 1.0 : 0.0, c + n0, (int)n);
+  if (m == 0 || n == 0) return true;
+  blas_dgemm(RowMajor, transpose_a ? Trans : NoTrans, transpose_b ? Trans : NoTrans, (int)m, (int)n,
+             (int)k, alpha, a, (int)lda, b, (int)ldb, accumulate ? 1.0 : 0.0, c, (int)ldc);
   return true;
 }
 

@@ -40,7 +40,7 @@ struct KernelTests {
 
   func product(
     _ a: [Float], _ b: [Float], _ shape: Case, transposeA: Bool, transposeB: Bool,
-    accumulateOnto start: [Float]? = nil
+    scale: Float = 1, accumulateOnto start: [Float]? = nil
   ) -> [Float] {
     var c = start ?? [Float](repeating: .nan, count: shape.m * shape.n)
     a.withUnsafeBufferPointer { a in
@@ -49,7 +49,7 @@ struct KernelTests {
           guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
           Float.multiplyMatrices(
             a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: shape.m,
-            n: shape.n, k: shape.k, accumulate: start != nil)
+            n: shape.n, k: shape.k, scale: scale, accumulate: start != nil)
         }
       }
     }
@@ -100,25 +100,41 @@ struct KernelTests {
           level: Kernels.detectedInstructionSet, threads: 1, blas: false
         ) {
           product(
-            a, b, shape, transposeA: transposeA, transposeB: transposeB, accumulateOnto: results[0])
+            a, b, shape, transposeA: transposeA, transposeB: transposeB, scale: -0.25,
+            accumulateOnto: results[0])
         }
         #expect(
-          zip(accumulated, results[0]).allSatisfy { abs($0 - 2 * $1) <= 1e-5 * (abs($1) + 1) })
+          zip(accumulated, results[0]).allSatisfy { abs($0 - 0.75 * $1) <= 1e-5 * (abs($1) + 1) },
+          "\(shape) accumulating −¼ of the product")
       }
     }
   }
 
+  /// Above the parallel threshold, a wide result is split by columns and a tall one by rows
+  /// (with the product scaled and accumulated, as a fused training step adds it to weights).
   @Test func largeProductsGiveTheSameBitsOnAnyNumberOfThreads() throws {
-    // Above the parallel threshold: 2·256·1024·784 ≈ 411 MFLOP.
-    let shape = Case(m: 256, n: 1024, k: 784)
-    let (a, b) = operands(shape, seed: 3)
-    for blas in [false, true] where !blas || Kernels.isBLASAvailable {
-      let results = [1, 2, 3].map { threads in
-        withSettings(level: Kernels.detectedInstructionSet, threads: threads, blas: blas) {
-          product(a, b, shape, transposeA: false, transposeB: true)
+    // 2·64·1030·300 ≈ 40 MFLOP and 2·1030·100·300 ≈ 62 MFLOP, each over two depth blocks.
+    for (shape, transposeA, transposeB, scale) in [
+      (Case(m: 64, n: 1030, k: 300), false, true, Float(1)),
+      (Case(m: 1030, n: 100, k: 300), true, false, Float(-0.1)),
+    ] {
+      let (a, b) = operands(shape, seed: 3)
+      let start = scale == 1 ? nil : operands(Case(m: shape.m, n: 1, k: shape.n), seed: 4).0
+      let expected = reference(a, b, shape, transposeA: transposeA, transposeB: transposeB)
+      for blas in [false, true] where !blas || Kernels.isBLASAvailable {
+        let results = [1, 2, 3].map { threads in
+          withSettings(level: Kernels.detectedInstructionSet, threads: threads, blas: blas) {
+            product(
+              a, b, shape, transposeA: transposeA, transposeB: transposeB, scale: scale,
+              accumulateOnto: start)
+          }
         }
+        #expect(results[1] == results[0] && results[2] == results[0], "\(shape) blas \(blas)")
+        let error = zip(results[0].indices, expected).map { index, product in
+          abs(Double(results[0][index]) - (Double(start?[index] ?? 0) + Double(scale) * product))
+        }.max() ?? 0
+        #expect(error < 1e-4 * Double(shape.k).squareRoot(), "\(shape) blas \(blas): \(error)")
       }
-      #expect(results[1] == results[0] && results[2] == results[0], "blas \(blas)")
     }
   }
 
@@ -148,6 +164,19 @@ struct KernelTests {
       a.scalars.map(Float.init), b.scalars.map(Float.init), shape, transposeA: false,
       transposeB: true)
     #expect(zip(c.scalars, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    // Scaled and accumulated: C + 2·A·Bᵀ.
+    var twice = c.scalars
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        twice.withUnsafeMutableBufferPointer { c in
+          guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+          Double.multiplyMatrices(
+            a, transposeA: false, b, transposeB: true, into: c, m: shape.m, n: shape.n,
+            k: shape.k, scale: 2, accumulate: true)
+        }
+      }
+    }
+    #expect(zip(twice, expected).allSatisfy { abs($0 - 3 * $1) < 1e-5 })
   }
 }
 

@@ -10,9 +10,10 @@ import Foundation
 /// and used where it is faster, unless `BACKPROP_BLAS=off` or ``usesBLAS`` is false; without it
 /// everything works the same.
 ///
-/// Products of more than ``parallelThreshold`` floating-point operations are split by columns
-/// across ``threadCount`` threads. Every element is summed in the same order however the columns
-/// are split, so results never depend on the thread count. The built-in kernels give the same
+/// Products of more than ``parallelThreshold`` floating-point operations are split across
+/// ``threadCount`` threads, by rows of the result when it has more rows than columns and by
+/// columns otherwise, so that each thread repacks the smaller operand. Every element is summed in
+/// the same order however the result is split, so results never depend on the thread count. The built-in kernels give the same
 /// bits at every instruction-set level; BLAS may differ from them in the last bits.
 public enum Kernels {
   /// The instruction-set levels of the built-in float kernels.
@@ -108,87 +109,114 @@ public enum Kernels {
     bp_sigmoid_f32(base, values.count)
   }
 
-  /// The settings a product runs with, read once.
-  static func plan(m: Int, n: Int, k: Int, double: Bool) -> (threads: Int, blas: Bool) {
+  /// The settings a product runs with, read once: the threads, whether BLAS computes it, and
+  /// whether the result is split by rows (else by columns).
+  static func plan(m: Int, n: Int, k: Int, double: Bool) -> (
+    threads: Int, blas: Bool, splitsRows: Bool
+  ) {
     let work = 2 * m * n * k
     let blas = settings.lock.withLock { settings.usesBLAS } && isBLASAvailable
     // The built-in double kernel is portable and simple: BLAS wins at every size.
     let useBLAS = blas && (double || work >= 2 * 64 * 64 * 64)
-    return (work >= parallelThreshold ? min(threadCount, max(1, n / 64)) : 1, useBLAS)
+    // Each thread packs all of the operand along the dimension it does not split: the smaller.
+    let splitsRows = m > n
+    let threads =
+      work >= parallelThreshold ? min(threadCount, max(1, (splitsRows ? m : n) / 64)) : 1
+    return (threads, useBLAS, splitsRows)
   }
 
-  /// Splits the columns [0, n) into `parts` ranges on multiples of `block`, runs `body` on each
-  /// (on the kernels' persistent worker threads when there are several), and returns when all are
-  /// done.
-  static func forEachColumnRange(
-    n: Int, parts: Int, block: Int, _ body: @escaping @Sendable (Int, Int) -> Void
+  /// Splits [0, count) into `parts` ranges on multiples of `block`, runs `body` on each (on the
+  /// kernels' persistent worker threads when there are several), and returns when all are done.
+  static func forEachRange(
+    count: Int, parts: Int, block: Int, _ body: @escaping @Sendable (Int, Int) -> Void
   ) {
-    guard parts > 1 else { return body(0, n) }
-    let blocks = (n + block - 1) / block
+    guard parts > 1 else { return body(0, count) }
+    let blocks = (count + block - 1) / block
     let perPart = (blocks + parts - 1) / parts
-    let job = ColumnJob(n: n, columnsPerPart: perPart * block, body: body)
+    let job = RangeJob(count: count, perPart: perPart * block, body: body)
     withExtendedLifetime(job) {
       bp_parallel_for(
         parts,
         { context, part in
           guard let context else { return }
-          let job = Unmanaged<ColumnJob>.fromOpaque(context).takeUnretainedValue()
-          let start = min(job.n, part * job.columnsPerPart)
-          let end = min(job.n, (part + 1) * job.columnsPerPart)
+          let job = Unmanaged<RangeJob>.fromOpaque(context).takeUnretainedValue()
+          let start = min(job.count, part * job.perPart)
+          let end = min(job.count, (part + 1) * job.perPart)
           if start < end { job.body(start, end) }
         }, Unmanaged.passUnretained(job).toOpaque())
     }
   }
 
-  /// What the worker threads of ``forEachColumnRange(n:parts:block:_:)`` run.
-  private final class ColumnJob {
-    let n: Int
-    let columnsPerPart: Int
+  /// What the worker threads of ``forEachRange(count:parts:block:_:)`` run.
+  private final class RangeJob {
+    let count: Int
+    let perPart: Int
     let body: @Sendable (Int, Int) -> Void
 
-    init(n: Int, columnsPerPart: Int, body: @escaping @Sendable (Int, Int) -> Void) {
-      self.n = n
-      self.columnsPerPart = columnsPerPart
+    init(count: Int, perPart: Int, body: @escaping @Sendable (Int, Int) -> Void) {
+      self.count = count
+      self.perPart = perPart
       self.body = body
     }
   }
 }
 
 extension Kernels {
-  /// A column range of a product by one scalar type's C kernel (BLAS's returns false when no
-  /// BLAS is loaded).
-  typealias ColumnProduct<Scalar> =
+  /// A product by one scalar type's C kernel, with the arguments of ``bp_sgemm``: transposes,
+  /// m, n, k, alpha, A and its leading dimension, B and its, accumulate, C and its (BLAS's
+  /// returns false when no BLAS is loaded).
+  typealias GEMM<Scalar> =
     @Sendable (
-      Bool, Bool, Int, Int, Int, UnsafePointer<Scalar>, UnsafePointer<Scalar>,
-      UnsafeMutablePointer<Scalar>, Bool, Int, Int
+      Bool, Bool, Int, Int, Int, Scalar, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
+      Bool, UnsafeMutablePointer<Scalar>, Int
     ) -> Bool
 
-  /// C = op(A)·op(B) (+= when `accumulate`): tiny products in Swift, the rest by `builtin` or,
-  /// where the plan says so, `blas`, split by columns on multiples of `block` across threads.
+  /// C = scale·op(A)·op(B), or C += scale·op(A)·op(B) when `accumulate`: tiny products in Swift,
+  /// the rest by `builtin` or, where the plan says so, `blas`, split across threads by rows (on
+  /// multiples of `tile.rows`) or columns (on multiples of `tile.columns`).
   static func product<Scalar: TensorScalar>(
     _ a: UnsafePointer<Scalar>, transposeA: Bool, _ b: UnsafePointer<Scalar>, transposeB: Bool,
-    into c: UnsafeMutablePointer<Scalar>, m: Int, n: Int, k: Int, accumulate: Bool,
-    block: Int, blas: @escaping ColumnProduct<Scalar>, builtin: @escaping ColumnProduct<Scalar>
+    into c: UnsafeMutablePointer<Scalar>, m: Int, n: Int, k: Int, scale: Scalar,
+    accumulate: Bool, tile: (rows: Int, columns: Int), blas: @escaping GEMM<Scalar>,
+    builtin: @escaping GEMM<Scalar>
   ) {
     guard m * n * k > tinyProduct else {
       return referenceMatrixProduct(
         a, transposeA: transposeA, b, transposeB: transposeB, into: c,
-        m: m, n: n, k: k, accumulate: accumulate)
+        m: m, n: n, k: k, scale: scale, accumulate: accumulate)
     }
     let plan = plan(m: m, n: n, k: k, double: Scalar.self == Double.self)
+    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
     // The pointers travel as addresses so that the closure may run on other threads.
     let (aAddress, bAddress, cAddress) = (
       UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c)
     )
-    forEachColumnRange(n: n, parts: plan.threads, block: block) { start, end in
-      guard let a = UnsafePointer<Scalar>(bitPattern: aAddress),
-        let b = UnsafePointer<Scalar>(bitPattern: bAddress),
-        let c = UnsafeMutablePointer<Scalar>(bitPattern: cAddress)
+    forEachRange(
+      count: plan.splitsRows ? m : n, parts: plan.threads,
+      block: plan.splitsRows ? tile.rows : tile.columns
+    ) { start, end in
+      guard var a = UnsafePointer<Scalar>(bitPattern: aAddress),
+        var b = UnsafePointer<Scalar>(bitPattern: bAddress),
+        var c = UnsafeMutablePointer<Scalar>(bitPattern: cAddress)
       else { return }
-      if plan.blas, blas(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end) {
+      var (rows, columns) = (m, n)
+      if plan.splitsRows {
+        a += transposeA ? start : start * lda
+        c += start * n
+        rows = end - start
+      } else {
+        b += transposeB ? start * ldb : start
+        c += start
+        columns = end - start
+      }
+      if plan.blas,
+        blas(
+          transposeA, transposeB, rows, columns, k, scale, a, lda, b, ldb, accumulate, c, n)
+      {
         return
       }
-      _ = builtin(transposeA, transposeB, m, n, k, a, b, c, accumulate, start, end)
+      _ = builtin(
+        transposeA, transposeB, rows, columns, k, scale, a, lda, b, ldb, accumulate, c, n)
     }
   }
 }

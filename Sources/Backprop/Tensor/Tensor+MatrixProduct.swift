@@ -3,7 +3,7 @@ extension Tensor {
   /// The matrix product op(self)·op(other), where op transposes when asked.
   ///
   /// Both operands must be matrices (rank 2). The product is computed by the scalar type's kernel
-  /// (``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:accumulate:)``).
+  /// (``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:)``).
   ///
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` naming both shapes when
   ///   either is not a matrix or the inner dimensions differ.
@@ -31,7 +31,7 @@ extension Tensor {
     withExtendedLifetime((self, other)) {
       Scalar.multiplyMatrices(
         storage.base, transposeA: transposeA, other.storage.base, transposeB: transposeB,
-        into: result.base, m: m, n: n, k: k, accumulate: false)
+        into: result.base, m: m, n: n, k: k, scale: 1, accumulate: false)
     }
     return Tensor(shape: [m, n], storage: result)
   }

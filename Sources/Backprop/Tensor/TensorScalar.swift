@@ -23,17 +23,19 @@ where RawSignificand: FixedWidthInteger {
   /// The hyperbolic tangent of `x`.
   static func tanh(_ x: Self) -> Self
 
-  /// The matrix product C = op(A)·op(B), or C += op(A)·op(B) when `accumulate` is true.
+  /// The matrix product C = s·op(A)·op(B), or C += s·op(A)·op(B) when `accumulate` is true,
+  /// where s is `scale`.
   ///
   /// All matrices are dense and row-major. op(A) is m×k: A is stored m×k, or k×m when
   /// `transposeA` is true; op(B) is k×n: B is stored k×n, or n×k when `transposeB` is true.
   /// C is m×n. For a given shape the summation order is fixed, so results never depend on
-  /// timing or thread count.
+  /// timing or thread count. Accumulating with a scale lets a training step add −η·∂E/∂W
+  /// straight into the weights, without a gradient buffer.
   static func multiplyMatrices(
     _ a: UnsafePointer<Self>, transposeA: Bool,
     _ b: UnsafePointer<Self>, transposeB: Bool,
     into c: UnsafeMutablePointer<Self>,
-    m: Int, n: Int, k: Int, accumulate: Bool)
+    m: Int, n: Int, k: Int, scale: Self, accumulate: Bool)
 }
 
 extension Float: TensorScalar {
@@ -44,19 +46,19 @@ extension Float: TensorScalar {
   /// The hyperbolic tangent of `x`.
   @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
 
-  /// The matrix product C = op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:accumulate:)``.
+  /// The matrix product C = s·op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:)``.
   public static func multiplyMatrices(
     _ a: UnsafePointer<Float>, transposeA: Bool,
     _ b: UnsafePointer<Float>, transposeB: Bool,
     into c: UnsafeMutablePointer<Float>,
-    m: Int, n: Int, k: Int, accumulate: Bool
+    m: Int, n: Int, k: Int, scale: Float, accumulate: Bool
   ) {
     Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-      accumulate: accumulate, block: Int(bp_sgemm_column_block()),
-      blas: { bp_blas_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) },
+      scale: scale, accumulate: accumulate, tile: (Int(bp_sgemm_tile_rows()), Int(bp_sgemm_tile_columns())),
+      blas: { bp_blas_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) },
       builtin: {
-        bp_sgemm_columns($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        bp_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         return true
       })
   }
@@ -70,19 +72,19 @@ extension Double: TensorScalar {
   /// The hyperbolic tangent of `x`.
   @inlinable public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
 
-  /// The matrix product C = op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:accumulate:)``.
+  /// The matrix product C = s·op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:)``.
   public static func multiplyMatrices(
     _ a: UnsafePointer<Double>, transposeA: Bool,
     _ b: UnsafePointer<Double>, transposeB: Bool,
     into c: UnsafeMutablePointer<Double>,
-    m: Int, n: Int, k: Int, accumulate: Bool
+    m: Int, n: Int, k: Int, scale: Double, accumulate: Bool
   ) {
     Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-      accumulate: accumulate, block: 8,
-      blas: { bp_blas_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) },
+      scale: scale, accumulate: accumulate, tile: (8, 8),
+      blas: { bp_blas_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) },
       builtin: {
-        bp_dgemm_columns($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        bp_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         return true
       })
   }
@@ -94,17 +96,18 @@ extension Double: TensorScalar {
 @usableFromInline func libm_log(_ x: Double) -> Double { log(x) }
 @usableFromInline func libm_tanh(_ x: Double) -> Double { tanh(x) }
 
-/// The portable matrix product: loops ordered so the innermost one runs over contiguous memory.
+/// The portable matrix product C = s·op(A)·op(B) (+= when accumulating): loops ordered so the
+/// innermost one runs over contiguous memory.
 @inline(__always)
 func referenceMatrixProduct<Scalar: TensorScalar>(
   _ a: UnsafePointer<Scalar>, transposeA: Bool,
   _ b: UnsafePointer<Scalar>, transposeB: Bool,
   into c: UnsafeMutablePointer<Scalar>,
-  m: Int, n: Int, k: Int, accumulate: Bool
+  m: Int, n: Int, k: Int, scale: Scalar, accumulate: Bool
 ) {
   if !accumulate { c.update(repeating: 0, count: m * n) }
   if transposeB {
-    // C[i, j] += Σp op(A)[i, p] · B[j, p]: a dot product over a contiguous row of B.
+    // C[i, j] += s·Σp op(A)[i, p] · B[j, p]: a dot product over a contiguous row of B.
     for i in 0..<m {
       for j in 0..<n {
         var sum: Scalar = 0
@@ -115,15 +118,15 @@ func referenceMatrixProduct<Scalar: TensorScalar>(
           let aRow = a + i * k
           for p in 0..<k { sum += aRow[p] * bRow[p] }
         }
-        c[i * n + j] += sum
+        c[i * n + j] += scale * sum
       }
     }
   } else {
-    // C[i, :] += op(A)[i, p] · B[p, :]: a scaled row of B added to a row of C.
+    // C[i, :] += s·op(A)[i, p] · B[p, :]: a scaled row of B added to a row of C.
     for i in 0..<m {
       let cRow = c + i * n
       for p in 0..<k {
-        let factor = transposeA ? a[p * m + i] : a[i * k + p]
+        let factor = scale * (transposeA ? a[p * m + i] : a[i * k + p])
         let bRow = b + p * n
         for j in 0..<n { cRow[j] += factor * bRow[j] }
       }

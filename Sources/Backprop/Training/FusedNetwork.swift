@@ -6,8 +6,9 @@ import Foundation
 ///
 /// It computes exactly what the ``Variable`` graph computes for the same network and loss (the
 /// tests compare the two), but the bias and activation are applied in the same pass as the
-/// product's result is read, δ is formed in place, and the weights are updated where they live:
-/// the network's own parameters change.
+/// product's result is read, δ is formed in place, and each weight gradient is added, scaled by
+/// −η, straight into the weights by the product that computes it: the network's own parameters
+/// change, and no gradient is ever stored.
 ///
 /// Supported: `Linear` layers (with or without bias, none frozen) each followed by at most one
 /// of sigmoid, tanh, ReLU, leaky ReLU or identity; losses MSE, ½Σ squared error, softmax
@@ -40,7 +41,6 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   // batch), so that a step allocates nothing.
   private var activations: [UnsafeMutablePointer<Scalar>] = []
   private var deltas: [UnsafeMutablePointer<Scalar>] = []
-  private let weightGradients: [UnsafeMutablePointer<Scalar>]
   private let biasGradients: [UnsafeMutablePointer<Scalar>]
   private var weightVelocities: [UnsafeMutablePointer<Scalar>] = []
   private var biasVelocities: [UnsafeMutablePointer<Scalar>] = []
@@ -87,14 +87,11 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     self.layouts = layouts
     parameterAddresses = .allocate(capacity: 2 * stages.count)
     parameterAddresses.initialize(repeating: nil, count: 2 * stages.count)
-    weightGradients = layouts.map { Self.buffer($0.inputs * $0.outputs) }
     biasGradients = layouts.map { Self.buffer($0.outputs) }
   }
 
   deinit {
-    for buffer in activations + deltas + weightGradients + biasGradients + weightVelocities
-      + biasVelocities
-    {
+    for buffer in activations + deltas + biasGradients + weightVelocities + biasVelocities {
       buffer.deallocate()
     }
     parameterAddresses.deallocate()
@@ -130,9 +127,15 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       targets.count >= batch * (layouts.last?.outputs ?? 0), let input = features.baseAddress
     else { return .nan }
     reserve(batch: batch)
+    if momentum != 0 && weightVelocities.isEmpty {
+      weightVelocities = layouts.map { Self.buffer($0.inputs * $0.outputs) }
+      biasVelocities = layouts.map { Self.buffer($0.outputs) }
+    }
     // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
-    let (activations, deltas, layouts) = (self.activations, self.deltas, self.layouts)
-    let (weightGradients, biasGradients) = (self.weightGradients, self.biasGradients)
+    let (activations, deltas, layouts, biasGradients) = (
+      self.activations, self.deltas, self.layouts, self.biasGradients
+    )
+    let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
     // Each parameter's storage is made unique once a step and then used through its address, so
     // that no use checks exclusivity or counts references; nothing else touches it meanwhile.
     let addresses = parameterAddresses
@@ -151,84 +154,89 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       let output = activations[index]
       Scalar.multiplyMatrices(
         source, transposeA: false, weight, transposeB: false, into: output,
-        m: batch, n: layout.outputs, k: layout.inputs, accumulate: false)
+        m: batch, n: layout.outputs, k: layout.inputs, scale: 1, accumulate: false)
       Self.biasAndActivate(
         output, batch: batch, width: layout.outputs, bias: addresses[2 * index + 1],
         layout.activation)
     }
     let lossValue = outputDelta(targets: targets, batch: batch)
     guard lossValue.isFinite else { return lossValue }
-    // Backward, from the last layer down.
+    let rule = Descent(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+    // Backward, from the last layer down: each layer passes δ down through its weights before
+    // they change, then descends.
     for index in layouts.indices.reversed() {
       let layout = layouts[index]
+      guard let weight = addresses[2 * index] else { return .nan }
       let source = index == 0 ? input : UnsafePointer(activations[index - 1])
       let delta = deltas[index]
-      Scalar.multiplyMatrices(
-        source, transposeA: true, delta, transposeB: false, into: weightGradients[index],
-        m: layout.inputs, n: layout.outputs, k: batch, accumulate: false)
-      if addresses[2 * index + 1] != nil {
-        let gradient = biasGradients[index]
-        gradient.update(repeating: 0, count: layout.outputs)
-        for row in 0..<batch {
-          for column in 0..<layout.outputs {
-            gradient[column] += delta[row * layout.outputs + column]
-          }
-        }
+      if index > 0 {
+        // δ of the layer below = (δ·Wᵀ) ⊙ f′.
+        let below = layouts[index - 1]
+        Scalar.multiplyMatrices(
+          delta, transposeA: false, weight, transposeB: true, into: deltas[index - 1],
+          m: batch, n: layout.inputs, k: layout.outputs, scale: 1, accumulate: false)
+        Self.multiplyByDerivative(
+          deltas[index - 1], output: activations[index - 1], count: batch * below.outputs,
+          below.activation)
       }
-      guard index > 0, let weight = addresses[2 * index] else { continue }
-      // δ of the layer below = (δ·Wᵀ) ⊙ f′, before any weight changes.
-      let below = layouts[index - 1]
+      // ∂E/∂W = Aᵀ·δ, added by the product itself.
+      let weightVelocity = momentum == 0 ? nil : weightVelocities[index]
+      let weightCount = layout.inputs * layout.outputs
+      let (destination, scale) = rule.prepare(weight, count: weightCount, velocity: weightVelocity)
       Scalar.multiplyMatrices(
-        delta, transposeA: false, weight, transposeB: true, into: deltas[index - 1],
-        m: batch, n: layout.inputs, k: layout.outputs, accumulate: false)
-      Self.multiplyByDerivative(
-        deltas[index - 1], output: activations[index - 1], count: batch * below.outputs,
-        below.activation)
+        source, transposeA: true, delta, transposeB: false, into: destination,
+        m: layout.inputs, n: layout.outputs, k: batch, scale: scale, accumulate: true)
+      rule.finish(weight, count: weightCount, velocity: weightVelocity)
+      guard let bias = addresses[2 * index + 1] else { continue }
+      // ∂E/∂b = the column sums of δ.
+      let gradient = biasGradients[index]
+      gradient.update(repeating: 0, count: layout.outputs)
+      for row in 0..<batch {
+        for column in 0..<layout.outputs { gradient[column] += delta[row * layout.outputs + column] }
+      }
+      let biasVelocity = momentum == 0 ? nil : biasVelocities[index]
+      let (biasDestination, biasScale) = rule.prepare(
+        bias, count: layout.outputs, velocity: biasVelocity)
+      for column in 0..<layout.outputs { biasDestination[column] += biasScale * gradient[column] }
+      rule.finish(bias, count: layout.outputs, velocity: biasVelocity)
     }
-    update(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
     return lossValue
   }
 
-  private func update(learningRate: Scalar, momentum: Scalar, weightDecay: Scalar) {
-    if momentum != 0 && weightVelocities.isEmpty {
-      weightVelocities = layouts.map { Self.buffer($0.inputs * $0.outputs) }
-      biasVelocities = layouts.map { Self.buffer($0.outputs) }
-    }
-    let (layouts, addresses) = (self.layouts, parameterAddresses)
-    let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
-    for index in layouts.indices {
-      let layout = layouts[index]
-      if let weight = addresses[2 * index] {
-        Self.descend(
-          weight, count: layout.inputs * layout.outputs, gradient: weightGradients[index],
-          velocity: momentum == 0 ? nil : weightVelocities[index], learningRate: learningRate,
-          momentum: momentum, weightDecay: weightDecay)
-      }
-      if let bias = addresses[2 * index + 1] {
-        Self.descend(
-          bias, count: layout.outputs, gradient: biasGradients[index],
-          velocity: momentum == 0 ? nil : biasVelocities[index], learningRate: learningRate,
-          momentum: momentum, weightDecay: weightDecay)
-      }
-    }
-  }
+  /// PyTorch's SGD rule, g = ∂E/∂w + λw; v = μv + g; w −= ηv (w −= ηg without momentum), taken
+  /// in two halves around the addition of ∂E/∂w, so that a product can add it where it belongs.
+  private struct Descent {
+    let learningRate: Scalar
+    let momentum: Scalar
+    let weightDecay: Scalar
 
-  /// PyTorch's SGD rule: g = ∂E/∂w + λw; v = μv + g; w −= ηv (or ηg without momentum).
-  @inline(__always)
-  private static func descend(
-    _ values: UnsafeMutablePointer<Scalar>, count: Int, gradient: UnsafeMutablePointer<Scalar>,
-    velocity: UnsafeMutablePointer<Scalar>?, learningRate: Scalar, momentum: Scalar,
-    weightDecay: Scalar
-  ) {
-    if let velocity {
-      for index in 0..<count {
-        velocity[index] = momentum * velocity[index] + gradient[index] + weightDecay * values[index]
-        values[index] -= learningRate * velocity[index]
+    /// Takes the part of the step that does not need ∂E/∂w, and returns where ∂E/∂w is to be
+    /// added and by what factor: without momentum, w ← (1 − ηλ)w and then w += −η·∂E/∂w; with
+    /// it, v ← μv + λw and then v += ∂E/∂w.
+    @inline(__always)
+    func prepare(
+      _ values: UnsafeMutablePointer<Scalar>, count: Int, velocity: UnsafeMutablePointer<Scalar>?
+    ) -> (UnsafeMutablePointer<Scalar>, Scalar) {
+      if let velocity {
+        for index in 0..<count {
+          velocity[index] = momentum * velocity[index] + weightDecay * values[index]
+        }
+        return (velocity, 1)
       }
-    } else {
-      for index in 0..<count {
-        values[index] -= learningRate * (gradient[index] + weightDecay * values[index])
+      if weightDecay != 0 {
+        let shrink = 1 - learningRate * weightDecay
+        for index in 0..<count { values[index] *= shrink }
       }
+      return (values, -learningRate)
+    }
+
+    /// Completes the step once ∂E/∂w is in: w −= ηv with momentum, nothing without.
+    @inline(__always)
+    func finish(
+      _ values: UnsafeMutablePointer<Scalar>, count: Int, velocity: UnsafeMutablePointer<Scalar>?
+    ) {
+      guard let velocity else { return }
+      for index in 0..<count { values[index] -= learningRate * velocity[index] }
     }
   }
 

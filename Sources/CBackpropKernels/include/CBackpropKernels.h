@@ -20,21 +20,24 @@ BPKernelLevel bp_level(void);
 /// Forces a level no higher than the CPU supports (for tests and benchmarks); returns the level set.
 BPKernelLevel bp_set_level(BPKernelLevel level);
 
-/// C[m×n] = op(A)·op(B) (or += when accumulate), row-major, for the columns [n0, n1) of C only,
-/// so that callers can split the columns across threads. op(A) is m×k (A stored k×m when
-/// transpose_a); op(B) is k×n (B stored n×k when transpose_b). The summation over k runs in the
-/// same order whatever n0 and n1 are, so a split never changes a result.
-void bp_sgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                      const float *a, const float *b, float *c, bool accumulate, size_t n0,
-                      size_t n1);
+/// C[m×n] = alpha·op(A)·op(B), or C += alpha·op(A)·op(B) when accumulate, row-major with
+/// leading dimensions (the distance between rows): op(A) is m×k (A stored k×m when transpose_a),
+/// op(B) is k×n (B stored n×k when transpose_b). Each element of C is summed over k in the same
+/// order wherever it lies, so a caller may split the rows or columns of C (by offsetting the
+/// pointers) across threads without changing a result.
+void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, bool accumulate, float *c,
+              size_t ldc);
 
 /// The double-precision product, same contract, with a portable kernel.
-void bp_dgemm_columns(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                      const double *a, const double *b, double *c, bool accumulate, size_t n0,
-                      size_t n1);
+void bp_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, double alpha,
+              const double *a, size_t lda, const double *b, size_t ldb, bool accumulate,
+              double *c, size_t ldc);
 
-/// The column-block granularity of the float kernel: splits should fall on multiples of it.
-size_t bp_sgemm_column_block(void);
+/// The float kernel's tile: splits of C's rows should fall on multiples of rows, splits of its
+/// columns on multiples of columns.
+size_t bp_sgemm_tile_rows(void);
+size_t bp_sgemm_tile_columns(void);
 
 /// Loads OpenBLAS at run time (libopenblas.so.0 and the usual names), first setting
 /// OPENBLAS_CORETYPE to this CPU's kind when it is unset, because OpenBLAS 0.3.21 does not
@@ -45,13 +48,13 @@ bool bp_blas_load(void);
 /// The OpenBLAS core type that was set or found, or NULL.
 const char *bp_blas_coretype(void);
 
-/// C = op(A)·op(B) (+= when accumulate) through the loaded BLAS (single-threaded); false when
-/// no BLAS is loaded.
-bool bp_blas_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                   const float *a, const float *b, float *c, bool accumulate, size_t n0, size_t n1);
+/// The same products through the loaded BLAS (single-threaded); false when no BLAS is loaded.
+bool bp_blas_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+                   const float *a, size_t lda, const float *b, size_t ldb, bool accumulate,
+                   float *c, size_t ldc);
 bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                   const double *a, const double *b, double *c, bool accumulate, size_t n0,
-                   size_t n1);
+                   double alpha, const double *a, size_t lda, const double *b, size_t ldb,
+                   bool accumulate, double *c, size_t ldc);
 
 /// tanh of each of the n values, in place: Cephes' single-precision method (an odd polynomial
 /// below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above) with fused multiply-adds, within 2 ulp and the
