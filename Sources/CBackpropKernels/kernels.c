@@ -91,53 +91,81 @@ static _Thread_local size_t packed_a_capacity = 0;
 static _Thread_local float *packed_b = NULL;
 static _Thread_local size_t packed_b_capacity = 0;
 
-/// op(A)(i, p) for rows [i0, i0 + mc) and depths [p0, p0 + kc), in panels of mr rows: panel by
-/// panel, depth by depth, mr values (zero beyond the last row).
-static void pack_a(bool transpose, const float *a, size_t lda, size_t i0, size_t mc, size_t p0,
-                   size_t kc, size_t mr, float *out) {
-  for (size_t panel = 0; panel < mc; panel += mr) {
-    for (size_t p = 0; p < kc; p++) {
-      for (size_t r = 0; r < mr; r++) {
-        size_t i = i0 + panel + r;
-        float value = 0;
-        if (panel + r < mc) value = transpose ? a[(p0 + p) * lda + i] : a[i * lda + p0 + p];
-        *out++ = value;
+/// Packs lines [l0, l0 + count) of an operand over depths [p0, p0 + kc) in panels of `width`
+/// lines: panel by panel, depth by depth, `width` values (zero beyond the last line). A line is a
+/// row of op(A) or a column of op(B); element (line, p) lies at m[p * ld + line] when the lines
+/// are contiguous in memory (A transposed, B not) and at m[line * ld + p] otherwise. Both loops
+/// read memory in order, so that packing keeps pace with the micro-kernel on small products.
+static void pack(bool lines_contiguous, const float *m, size_t ld, size_t l0, size_t count,
+                 size_t p0, size_t kc, size_t width, float *out) {
+  for (size_t panel = 0; panel < count; panel += width, out += kc * width) {
+    size_t lines = count - panel < width ? count - panel : width;
+    if (lines_contiguous) {
+      const float *source = m + p0 * ld + l0 + panel;
+      for (size_t p = 0; p < kc; p++, source += ld) {
+        float *row = out + p * width;
+        for (size_t line = 0; line < lines; line++) row[line] = source[line];
+        for (size_t line = lines; line < width; line++) row[line] = 0;
+      }
+    } else {
+      size_t line = 0;
+#if BP_X86
+      // Four lines at a time, by 4×4 transposes in SSE registers (every x86-64 has them).
+      for (; line + 4 <= lines; line += 4) {
+        const float *source = m + (l0 + panel + line) * ld + p0;
+        size_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          __m128 r0 = _mm_loadu_ps(source + p), r1 = _mm_loadu_ps(source + ld + p);
+          __m128 r2 = _mm_loadu_ps(source + 2 * ld + p), r3 = _mm_loadu_ps(source + 3 * ld + p);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(out + p * width + line, r0);
+          _mm_storeu_ps(out + (p + 1) * width + line, r1);
+          _mm_storeu_ps(out + (p + 2) * width + line, r2);
+          _mm_storeu_ps(out + (p + 3) * width + line, r3);
+        }
+        for (; p < kc; p++) {
+          for (size_t q = 0; q < 4; q++) out[p * width + line + q] = source[q * ld + p];
+        }
+      }
+#endif
+      for (; line < lines; line++) {
+        const float *source = m + (l0 + panel + line) * ld + p0;
+        for (size_t p = 0; p < kc; p++) out[p * width + line] = source[p];
+      }
+      for (size_t line = lines; line < width; line++) {
+        for (size_t p = 0; p < kc; p++) out[p * width + line] = 0;
       }
     }
   }
 }
 
-/// op(B)(p, j) for depths [p0, p0 + kc) and columns [j0, j0 + nc), in panels of nr columns.
-static void pack_b(bool transpose, const float *b, size_t ldb, size_t p0, size_t kc, size_t j0,
-                   size_t nc, size_t nr, float *out) {
-  for (size_t panel = 0; panel < nc; panel += nr) {
-    for (size_t p = 0; p < kc; p++) {
-      for (size_t s = 0; s < nr; s++) {
-        size_t j = j0 + panel + s;
-        float value = 0;
-        if (panel + s < nc) value = transpose ? b[j * ldb + p0 + p] : b[(p0 + p) * ldb + j];
-        *out++ = value;
-      }
-    }
-  }
-}
+/// Where a micro-kernel puts its tile: element (r, s) of the tile is C's element at
+/// c[r * row_stride + s * column_stride], written as alpha times the tile's value, or added to C
+/// with one fused multiply-add (exactly C + value when alpha is 1).
+typedef struct {
+  float *c;
+  size_t row_stride, column_stride;
+  bool add;
+  float alpha;
+} Output;
 
-/// Writes alpha times an mr×nr tile computed in `tile` (row stride nr_stride) to C, or adds it
-/// with one fused multiply-add (exactly C + tile when alpha is 1).
-static void store_tile(const float *tile, size_t nr_stride, float *c, size_t ldc, bool add,
-                       float alpha, size_t mr, size_t nr) {
+/// Stores an mr×nr tile held in `tile` (row stride nr_stride). Inlined into each micro-kernel, so
+/// that it is compiled for that kernel's instruction set.
+static inline __attribute__((always_inline)) void store_tile(const float *tile, size_t nr_stride,
+                                                             Output out, size_t mr, size_t nr) {
   for (size_t r = 0; r < mr; r++) {
     for (size_t s = 0; s < nr; s++) {
       float value = tile[r * nr_stride + s];
-      c[r * ldc + s] = add ? fmaf(alpha, value, c[r * ldc + s]) : alpha * value;
+      float *target = out.c + r * out.row_stride + s * out.column_stride;
+      *target = out.add ? fmaf(out.alpha, value, *target) : out.alpha * value;
     }
   }
 }
 
 // MARK: - Micro-kernels: C[mr×nr] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR]
 
-static void kernel_generic(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                           bool add, float alpha, size_t mr, size_t nr) {
+static void kernel_generic(size_t kc, const float *a, const float *b, Output out, size_t mr,
+                           size_t nr) {
   float tile[4 * 8] = {0};
   for (size_t p = 0; p < kc; p++) {
     for (size_t r = 0; r < 4; r++) {
@@ -146,14 +174,13 @@ static void kernel_generic(size_t kc, const float *a, const float *b, float *c, 
     a += 4;
     b += 8;
   }
-  store_tile(tile, 8, c, ldc, add, alpha, mr, nr);
+  store_tile(tile, 8, out, mr, nr);
 }
 
 #if BP_X86
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const float *a,
-                                                              const float *b, float *c,
-                                                              size_t ldc, bool add, float alpha,
+                                                              const float *b, Output out,
                                                               size_t mr, size_t nr) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -179,12 +206,11 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const flo
   _mm256_store_ps(tile + r * 16 + 8, c##r##1);
   BP_PUT(0) BP_PUT(1) BP_PUT(2) BP_PUT(3) BP_PUT(4) BP_PUT(5)
 #undef BP_PUT
-  store_tile(tile, 16, c, ldc, add, alpha, mr, nr);
+  store_tile(tile, 16, out, mr, nr);
 }
 
 __attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const float *a,
-                                                              const float *b, float *c,
-                                                              size_t ldc, bool add, float alpha,
+                                                              const float *b, Output out,
                                                               size_t mr, size_t nr) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
@@ -211,12 +237,12 @@ __attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const fl
     a += 12;
     b += 32;
   }
-  if (mr == 12 && nr == 32) {
-    __m512 scale = _mm512_set1_ps(alpha);
+  if (mr == 12 && nr == 32 && out.column_stride == 1) {
+    __m512 scale = _mm512_set1_ps(out.alpha);
 #define BP_OUT(r, i)                                                                          \
   {                                                                                           \
-    float *row = c + (i) * ldc;                                                               \
-    if (add) {                                                                                \
+    float *row = out.c + (i) * out.row_stride;                                                \
+    if (out.add) {                                                                            \
       _mm512_storeu_ps(row, _mm512_fmadd_ps(scale, c##r##0, _mm512_loadu_ps(row)));           \
       _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(scale, c##r##1, _mm512_loadu_ps(row + 16))); \
     } else {                                                                                  \
@@ -236,13 +262,12 @@ __attribute__((target("avx512f"))) static void kernel_avx512(size_t kc, const fl
   BP_PUT(0, 0) BP_PUT(1, 1) BP_PUT(2, 2) BP_PUT(3, 3) BP_PUT(4, 4) BP_PUT(5, 5)
   BP_PUT(6, 6) BP_PUT(7, 7) BP_PUT(8, 8) BP_PUT(9, 9) BP_PUT(A, 10) BP_PUT(B, 11)
 #undef BP_PUT
-  store_tile(tile, 32, c, ldc, add, alpha, mr, nr);
+  store_tile(tile, 32, out, mr, nr);
 }
 
 #endif
 
-typedef void (*MicroKernel)(size_t, const float *, const float *, float *, size_t, bool, float,
-                            size_t, size_t);
+typedef void (*MicroKernel)(size_t, const float *, const float *, Output, size_t, size_t);
 
 static MicroKernel micro_kernel(BPKernelLevel level) {
 #if BP_X86
@@ -266,6 +291,30 @@ void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, 
   BPKernelLevel level = bp_level();
   Blocking block = blocking[level];
   MicroKernel kernel = micro_kernel(level);
+  // The tiles pad C to multiples of mr rows and nr columns. A C narrower than one tile (such as
+  // a layer of 10 outputs) wastes less as Cᵀ = op(B)ᵀ·op(A)ᵀ, computed with each tile stored
+  // transposed; the products and their order are the same, so are the results. (A wide C stays
+  // as it is: its transposed stores would stride across memory.)
+  size_t rows_padded = (m + block.mr - 1) / block.mr * block.mr;
+  size_t swapped_rows = (n + block.mr - 1) / block.mr * block.mr;
+  size_t swapped_columns = (m + block.nr - 1) / block.nr * block.nr;
+  Output out = {c, ldc, 1, accumulate, alpha};
+  if (n < block.nr && swapped_rows * swapped_columns < rows_padded * block.nr) {
+    const float *operand = a;
+    a = b;
+    b = operand;
+    size_t stride = lda;
+    lda = ldb;
+    ldb = stride;
+    bool transpose = transpose_a;
+    transpose_a = !transpose_b;
+    transpose_b = !transpose;
+    size_t count = m;
+    m = n;
+    n = count;
+    out.row_stride = 1;
+    out.column_stride = ldc;
+  }
   size_t kc_max = k < KC ? k : KC;
   float *pa = grow(&packed_a, &packed_a_capacity, (block.mc + block.mr) * kc_max);
   float *pb = grow(&packed_b, &packed_b_capacity, (NC + block.nr) * kc_max);
@@ -274,17 +323,18 @@ void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, 
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
-      bool add = accumulate || pc > 0;
-      pack_b(transpose_b, b, ldb, pc, kc, jc, nc, block.nr, pb);
+      out.add = accumulate || pc > 0;
+      pack(!transpose_b, b, ldb, jc, nc, pc, kc, block.nr, pb);
       for (size_t ic = 0; ic < m; ic += block.mc) {
         size_t mc = m - ic < block.mc ? m - ic : block.mc;
-        pack_a(transpose_a, a, lda, ic, mc, pc, kc, block.mr, pa);
+        pack(transpose_a, a, lda, ic, mc, pc, kc, block.mr, pa);
         for (size_t jr = 0; jr < nc; jr += block.nr) {
           size_t nr = nc - jr < block.nr ? nc - jr : block.nr;
           for (size_t ir = 0; ir < mc; ir += block.mr) {
             size_t mr = mc - ir < block.mr ? mc - ir : block.mr;
-            kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, add, alpha,
-                   mr, nr);
+            Output tile = out;
+            tile.c = c + (ic + ir) * out.row_stride + (jc + jr) * out.column_stride;
+            kernel(kc, pa + ir * kc, pb + jr * kc, tile, mr, nr);
           }
         }
       }
