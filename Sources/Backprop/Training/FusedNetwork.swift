@@ -41,7 +41,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
   // batch), so that a step allocates nothing.
   private var activations: [UnsafeMutablePointer<Scalar>] = []
   private var deltas: [UnsafeMutablePointer<Scalar>] = []
-  private let biasGradients: [UnsafeMutablePointer<Scalar>]
+  /// A column of ones, batch long: ∂E/∂b = onesᵀ·δ is a product like ∂E/∂W = Aᵀ·δ.
+  private var ones = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
   private var weightVelocities: [UnsafeMutablePointer<Scalar>] = []
   private var biasVelocities: [UnsafeMutablePointer<Scalar>] = []
 
@@ -87,11 +88,10 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     self.layouts = layouts
     parameterAddresses = .allocate(capacity: 2 * stages.count)
     parameterAddresses.initialize(repeating: nil, count: 2 * stages.count)
-    biasGradients = layouts.map { Self.buffer($0.outputs) }
   }
 
   deinit {
-    for buffer in activations + deltas + biasGradients + weightVelocities + biasVelocities {
+    for buffer in activations + deltas + weightVelocities + biasVelocities + [ones] {
       buffer.deallocate()
     }
     parameterAddresses.deallocate()
@@ -105,8 +105,10 @@ public final class FusedNetwork<Scalar: TensorScalar> {
 
   private func reserve(batch: Int) {
     guard batch > batchCapacity else { return }
-    for buffer in activations + deltas { buffer.deallocate() }
+    for buffer in activations + deltas + [ones] { buffer.deallocate() }
     batchCapacity = batch
+    ones = .allocate(capacity: batch)
+    ones.initialize(repeating: 1, count: batch)
     activations = layouts.map { Self.buffer(batch * $0.outputs) }
     deltas = layouts.map { Self.buffer(batch * $0.outputs) }
   }
@@ -132,8 +134,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       biasVelocities = layouts.map { Self.buffer($0.outputs) }
     }
     // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
-    let (activations, deltas, layouts, biasGradients) = (
-      self.activations, self.deltas, self.layouts, self.biasGradients
+    let (activations, deltas, layouts, ones) = (
+      self.activations, self.deltas, self.layouts, UnsafePointer(self.ones)
     )
     let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
     // Each parameter's storage is made unique once a step and then used through its address, so
@@ -179,26 +181,25 @@ public final class FusedNetwork<Scalar: TensorScalar> {
           deltas[index - 1], output: activations[index - 1], count: batch * below.outputs,
           below.activation)
       }
-      // ∂E/∂W = Aᵀ·δ, added by the product itself.
-      let weightVelocity = momentum == 0 ? nil : weightVelocities[index]
-      let weightCount = layout.inputs * layout.outputs
-      let (destination, scale) = rule.prepare(weight, count: weightCount, velocity: weightVelocity)
-      Scalar.multiplyMatrices(
-        source, transposeA: true, delta, transposeB: false, into: destination,
-        m: layout.inputs, n: layout.outputs, k: batch, scale: scale, accumulate: true)
-      rule.finish(weight, count: weightCount, velocity: weightVelocity)
-      guard let bias = addresses[2 * index + 1] else { continue }
-      // ∂E/∂b = the column sums of δ.
-      let gradient = biasGradients[index]
-      gradient.update(repeating: 0, count: layout.outputs)
-      for row in 0..<batch {
-        for column in 0..<layout.outputs { gradient[column] += delta[row * layout.outputs + column] }
+      // ∂E/∂W = Aᵀ·δ and ∂E/∂b = onesᵀ·δ, each added to its parameters by the product itself.
+      func descend(
+        _ values: UnsafeMutablePointer<Scalar>, rows: Int, inputs: UnsafePointer<Scalar>,
+        velocity: UnsafeMutablePointer<Scalar>?
+      ) {
+        let count = rows * layout.outputs
+        let (destination, scale) = rule.prepare(values, count: count, velocity: velocity)
+        Scalar.multiplyMatrices(
+          inputs, transposeA: true, delta, transposeB: false, into: destination,
+          m: rows, n: layout.outputs, k: batch, scale: scale, accumulate: true)
+        rule.finish(values, count: count, velocity: velocity)
       }
-      let biasVelocity = momentum == 0 ? nil : biasVelocities[index]
-      let (biasDestination, biasScale) = rule.prepare(
-        bias, count: layout.outputs, velocity: biasVelocity)
-      for column in 0..<layout.outputs { biasDestination[column] += biasScale * gradient[column] }
-      rule.finish(bias, count: layout.outputs, velocity: biasVelocity)
+      descend(
+        weight, rows: layout.inputs, inputs: source,
+        velocity: momentum == 0 ? nil : weightVelocities[index])
+      if let bias = addresses[2 * index + 1] {
+        descend(
+          bias, rows: 1, inputs: ones, velocity: momentum == 0 ? nil : biasVelocities[index])
+      }
     }
     return lossValue
   }
@@ -351,10 +352,12 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     case .identity: return
     case .sigmoid: for index in 0..<count { delta[index] *= output[index] * (1 - output[index]) }
     case .tanh: for index in 0..<count { delta[index] *= 1 - output[index] * output[index] }
-    case .relu: for index in 0..<count where output[index] <= 0 { delta[index] = 0 }
+    // Multiplies by a selected factor rather than branching, so that the loop is vectorized: half
+    // the outputs of a ReLU are zero, at random.
+    case .relu: for index in 0..<count { delta[index] *= output[index] > 0 ? 1 : 0 }
     case .leaky(let slope):
       let slope = Scalar(slope)
-      for index in 0..<count where output[index] <= 0 { delta[index] *= slope }
+      for index in 0..<count { delta[index] *= output[index] > 0 ? 1 : slope }
     }
   }
 }
