@@ -312,10 +312,8 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     func apply(_ transform: (Scalar) -> Scalar) {
       if let bias {
         for row in 0..<batch {
-          let start = row * width
-          for column in 0..<width {
-            output[start + column] = transform(output[start + column] + bias[column])
-          }
+          let values = output + row * width
+          for column in 0..<width { values[column] = transform(values[column] + bias[column]) }
         }
       } else {
         for index in 0..<(batch * width) { output[index] = transform(output[index]) }
