@@ -132,9 +132,10 @@ struct KernelTests {
           }
         }
         #expect(results[1] == results[0] && results[2] == results[0], "\(shape) blas \(blas)")
-        let error = zip(results[0].indices, expected).map { index, product in
-          abs(Double(results[0][index]) - (Double(start?[index] ?? 0) + Double(scale) * product))
-        }.max() ?? 0
+        let error =
+          zip(results[0].indices, expected).map { index, product in
+            abs(Double(results[0][index]) - (Double(start?[index] ?? 0) + Double(scale) * product))
+          }.max() ?? 0
         #expect(error < 1e-4 * Double(shape.k).squareRoot(), "\(shape) blas \(blas): \(error)")
       }
     }

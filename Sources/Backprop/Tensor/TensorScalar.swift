@@ -55,7 +55,8 @@ extension Float: TensorScalar {
   ) {
     Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-      scale: scale, accumulate: accumulate, tile: (Int(bp_sgemm_tile_rows()), Int(bp_sgemm_tile_columns())),
+      scale: scale, accumulate: accumulate,
+      tile: (Int(bp_sgemm_tile_rows()), Int(bp_sgemm_tile_columns())),
       blas: { bp_blas_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) },
       builtin: {
         bp_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
