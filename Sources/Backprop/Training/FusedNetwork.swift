@@ -97,9 +97,13 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     parameterAddresses.deallocate()
   }
 
-  private static func buffer(_ count: Int) -> UnsafeMutablePointer<Scalar> {
-    let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: max(count, 1))
-    pointer.initialize(repeating: 0, count: max(count, 1))
+  /// A zeroed buffer on a cache line of its own, so that threads writing neighbouring parts of
+  /// a product's result never share a line at its start.
+  private static func buffer(_ count: Int, value: Scalar = 0) -> UnsafeMutablePointer<Scalar> {
+    let pointer = UnsafeMutableRawPointer.allocate(
+      byteCount: max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64
+    ).bindMemory(to: Scalar.self, capacity: max(count, 1))
+    pointer.initialize(repeating: value, count: max(count, 1))
     return pointer
   }
 
@@ -107,8 +111,7 @@ public final class FusedNetwork<Scalar: TensorScalar> {
     guard batch > batchCapacity else { return }
     for buffer in activations + deltas + [ones] { buffer.deallocate() }
     batchCapacity = batch
-    ones = .allocate(capacity: batch)
-    ones.initialize(repeating: 1, count: batch)
+    ones = Self.buffer(batch, value: 1)
     activations = layouts.map { Self.buffer(batch * $0.outputs) }
     deltas = layouts.map { Self.buffer(batch * $0.outputs) }
   }
