@@ -54,29 +54,24 @@ struct FusedNetworkTests {
 
   @Test func trainingIsBitIdenticalOnAnyNumberOfThreads() throws {
     func train(threads: Int) throws -> [Tensor<Float>] {
-      kernelSettingsLock.lock()
-      let saved = Kernels.threadCount
-      defer {
-        Kernels.threadCount = saved
-        kernelSettingsLock.unlock()
-      }
-      Kernels.threadCount = threads
-      let network = try Sequential<Float>.perceptron(
-        sizes: [300, 256, 10], activation: .relu, seed: 2)
-      let trainer = try FusedNetwork(network, loss: .crossEntropy)
-      var generator = RandomGenerator(seed: 3)
-      let features = (0..<(256 * 300)).map { _ in Float(generator.nextDouble()) }
-      let targets = try Tensor<Float>.oneHot(
-        classIndices: (0..<256).map { $0 % 10 }, classCount: 10
-      ).scalars
-      for _ in 0..<3 {
-        _ = features.withUnsafeBufferPointer { x in
-          targets.withUnsafeBufferPointer { t in
-            trainer.step(features: x, targets: t, batch: 256, learningRate: 0.1)
+      try withKernelSettings(threads: threads) {
+        let network = try Sequential<Float>.perceptron(
+          sizes: [300, 256, 10], activation: .relu, seed: 2)
+        let trainer = try FusedNetwork(network, loss: .crossEntropy)
+        var generator = RandomGenerator(seed: 3)
+        let features = (0..<(256 * 300)).map { _ in Float(generator.nextDouble()) }
+        let targets = try Tensor<Float>.oneHot(
+          classIndices: (0..<256).map { $0 % 10 }, classCount: 10
+        ).scalars
+        for _ in 0..<3 {
+          _ = features.withUnsafeBufferPointer { x in
+            targets.withUnsafeBufferPointer { t in
+              trainer.step(features: x, targets: t, batch: 256, learningRate: 0.1)
+            }
           }
         }
+        return network.parameters.map(\.value)
       }
-      return network.parameters.map(\.value)
     }
     let one = try train(threads: 1)
     #expect(try train(threads: 2) == one)

@@ -65,21 +65,6 @@ struct KernelTests {
     return (a, b)
   }
 
-  func withSettings<T>(
-    level: Kernels.InstructionSet, threads: Int, blas: Bool, _ body: () throws -> T
-  ) rethrows -> T {
-    kernelSettingsLock.lock()
-    let saved = (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS)
-    defer {
-      (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS) = saved
-      kernelSettingsLock.unlock()
-    }
-    Kernels.instructionSet = level
-    Kernels.threadCount = threads
-    Kernels.usesBLAS = blas
-    return try body()
-  }
-
   @Test(arguments: shapes)
   func everyTransposeAndLevelAgreesWithTheReference(shape: Case) throws {
     let (a, b) = operands(shape, seed: UInt64(shape.m * 7 + shape.n))
@@ -89,7 +74,7 @@ struct KernelTests {
         var results: [[Float]] = []
         for level in Kernels.InstructionSet.allCases
         where level.rawValue <= Kernels.detectedInstructionSet.rawValue {
-          let result = withSettings(level: level, threads: 1, blas: false) {
+          let result = withKernelSettings(level: level, threads: 1, blas: false) {
             product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
           }
           let error = zip(result, expected).map { abs(Double($0) - $1) }.max() ?? 0
@@ -98,7 +83,7 @@ struct KernelTests {
         }
         // Every level sums in the same order with fused multiply-adds: the same bits.
         #expect(results.allSatisfy { $0 == results[0] }, "\(shape) levels differ")
-        let accumulated = withSettings(
+        let accumulated = withKernelSettings(
           level: Kernels.detectedInstructionSet, threads: 1, blas: false
         ) {
           product(
@@ -125,7 +110,7 @@ struct KernelTests {
       let expected = reference(a, b, shape, transposeA: transposeA, transposeB: transposeB)
       for blas in [false, true] where !blas || Kernels.isBLASAvailable {
         let results = [1, 2, 3].map { threads in
-          withSettings(level: Kernels.detectedInstructionSet, threads: threads, blas: blas) {
+          withKernelSettings(level: Kernels.detectedInstructionSet, threads: threads, blas: blas) {
             product(
               a, b, shape, transposeA: transposeA, transposeB: transposeB, scale: scale,
               accumulateOnto: start)
@@ -146,10 +131,12 @@ struct KernelTests {
     let shape = Case(m: 130, n: 200, k: 300)
     let (a, b) = operands(shape, seed: 9)
     for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
-      let ours = withSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: false) {
+      let ours = withKernelSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: false)
+      {
         product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
       }
-      let theirs = withSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: true) {
+      let theirs = withKernelSettings(level: Kernels.detectedInstructionSet, threads: 1, blas: true)
+      {
         product(a, b, shape, transposeA: transposeA, transposeB: transposeB)
       }
       #expect(zip(ours, theirs).allSatisfy { abs($0 - $1) <= 1e-4 })
@@ -193,16 +180,11 @@ struct ActivationKernelTests {
     func run(_ level: Kernels.InstructionSet, _ body: (UnsafeMutableBufferPointer<Float>) -> Void)
       -> [Float]
     {
-      kernelSettingsLock.lock()
-      let saved = Kernels.instructionSet
-      defer {
-        Kernels.instructionSet = saved
-        kernelSettingsLock.unlock()
+      withKernelSettings(level: level) {
+        var values = inputs
+        values.withUnsafeMutableBufferPointer { body($0) }
+        return values
       }
-      Kernels.instructionSet = level
-      var values = inputs
-      values.withUnsafeMutableBufferPointer { body($0) }
-      return values
     }
     let levels = Kernels.InstructionSet.allCases.filter {
       $0.rawValue <= Kernels.detectedInstructionSet.rawValue

@@ -64,4 +64,22 @@ func runPython(_ script: String, _ arguments: [String] = []) throws -> String {
 
 /// Serializes the tests that change or depend on the global kernel settings (instruction set,
 /// threads, BLAS), which other suites would otherwise change under them.
-let kernelSettingsLock = NSLock()
+private let kernelSettingsLock = NSLock()
+
+/// Runs `body` with the given kernel settings (nil leaves one as it is), holding the settings
+/// lock, and restores them afterwards.
+func withKernelSettings<T>(
+  level: Kernels.InstructionSet? = nil, threads: Int? = nil, blas: Bool? = nil,
+  _ body: () throws -> T
+) rethrows -> T {
+  kernelSettingsLock.lock()
+  let saved = (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS)
+  defer {
+    (Kernels.instructionSet, Kernels.threadCount, Kernels.usesBLAS) = saved
+    kernelSettingsLock.unlock()
+  }
+  if let level { Kernels.instructionSet = level }
+  if let threads { Kernels.threadCount = threads }
+  if let blas { Kernels.usesBLAS = blas }
+  return try body()
+}
