@@ -99,13 +99,16 @@ struct BenchCommand: ParsableCommand {
           }
           steps = 20_000
         } else {
+          func rows(_ offset: Int) -> Range<Int> { (offset * inputs)..<((offset + batch) * inputs) }
           for offset in stride(from: 0, through: samples - batch, by: batch) {
+            let next = offset + batch
             loss = trainer.step(
-              features: UnsafeBufferPointer(
-                rebasing: features[(offset * inputs)..<((offset + batch) * inputs)]),
+              features: UnsafeBufferPointer(rebasing: features[rows(offset)]),
               targets: UnsafeBufferPointer(
                 rebasing: targets[(offset * outputs)..<((offset + batch) * outputs)]),
-              batch: batch, learningRate: rate)
+              batch: batch, learningRate: rate,
+              upcomingFeatures: next + batch <= samples
+                ? UnsafeBufferPointer(rebasing: features[rows(next)]) : nil)
             trained += batch
           }
         }

@@ -477,6 +477,10 @@ static float tanh_scalar(float x) {
 
 static float sigmoid_scalar(float x) { return 1.0f / (1.0f + exp_scalar(-x)); }
 
+static float activate_scalar(float x, BPActivation activation) {
+  return activation == BPActivationTanh ? tanh_scalar(x) : sigmoid_scalar(x);
+}
+
 #if BP_X86
 __attribute__((target("avx512f"))) static __m512 exp_avx512(__m512 x) {
   x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(exp_low)), _mm512_set1_ps(exp_high));
@@ -492,49 +496,110 @@ __attribute__((target("avx512f"))) static __m512 exp_avx512(__m512 x) {
   return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
 }
 
-__attribute__((target("avx512f"))) static void tanh_avx512(float *values, size_t n) {
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512 x = _mm512_loadu_ps(values + i);
-    __m512 a = _mm512_abs_ps(x);
-    __m512 z = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(tanh_poly[0]);
-    for (int k = 1; k < 5; k++) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(tanh_poly[k]));
-    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
-    __m512 e = exp_avx512(_mm512_add_ps(a, a));
-    __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.0f),
-                                 _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
-    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    large = _mm512_mask_sub_ps(large, negative, _mm512_setzero_ps(), large);
-    __mmask16 isSmall = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
-    _mm512_storeu_ps(values + i, _mm512_mask_blend_ps(isSmall, large, small));
+__attribute__((target("avx512f"))) static __m512 tanh_avx512(__m512 x) {
+  __m512 a = _mm512_abs_ps(x);
+  __m512 z = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(tanh_poly[0]);
+  for (int k = 1; k < 5; k++) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(tanh_poly[k]));
+  __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+  __m512 e = exp_avx512(_mm512_add_ps(a, a));
+  __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                               _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+  __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  large = _mm512_mask_sub_ps(large, negative, _mm512_setzero_ps(), large);
+  __mmask16 isSmall = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps(isSmall, large, small);
+}
+
+__attribute__((target("avx512f"))) static __m512 sigmoid_avx512(__m512 x) {
+  __m512 e = exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+  return _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+// Lanes [0, count) of a vector, count ≤ 16.
+static inline __mmask16 first_lanes(size_t count) {
+  return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+}
+
+__attribute__((target("avx512f"))) static void activate_avx512(
+    float *values, size_t rows, size_t width, const float *bias, BPActivation activation) {
+  for (size_t row = 0; row < rows; row++) {
+    float *line = values + row * width;
+    for (size_t column = 0; column < width; column += 16) {
+      __mmask16 lanes = first_lanes(width - column);
+      __m512 x = _mm512_maskz_loadu_ps(lanes, line + column);
+      if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(lanes, bias + column));
+      x = activation == BPActivationTanh ? tanh_avx512(x) : sigmoid_avx512(x);
+      _mm512_mask_storeu_ps(line + column, lanes, x);
+    }
   }
-  for (; i < n; i++) values[i] = tanh_scalar(values[i]);
 }
 
-__attribute__((target("avx512f"))) static void sigmoid_avx512(float *values, size_t n) {
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512 x = _mm512_loadu_ps(values + i);
-    __m512 e = exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x));
-    _mm512_storeu_ps(values + i, _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+__attribute__((target("avx512f"))) static void exp_in_place_avx512(float *values, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 lanes = first_lanes(n - i);
+    _mm512_mask_storeu_ps(values + i, lanes, exp_avx512(_mm512_maskz_loadu_ps(lanes, values + i)));
   }
-  for (; i < n; i++) values[i] = sigmoid_scalar(values[i]);
 }
 #endif
 
-void bp_tanh_f32(float *values, size_t n) {
+void bp_activate_f32(float *values, size_t rows, size_t width, const float *bias,
+                     BPActivation activation) {
+  // Rows narrower than a vector take the bias first, then are activated as one line, which keeps
+  // them in whole vectors.
+  if (bias && width < 16) {
+    for (size_t row = 0; row < rows; row++) {
+      for (size_t column = 0; column < width; column++) values[row * width + column] += bias[column];
+    }
+    bias = NULL;
+  }
+  if (!bias) {
+    width *= rows;
+    rows = 1;
+  }
 #if BP_X86
-  if (bp_level() == BPKernelAVX512) return tanh_avx512(values, n);
+  if (bp_level() == BPKernelAVX512) return activate_avx512(values, rows, width, bias, activation);
 #endif
-  for (size_t i = 0; i < n; i++) values[i] = tanh_scalar(values[i]);
+  for (size_t row = 0; row < rows; row++) {
+    float *line = values + row * width;
+    for (size_t column = 0; column < width; column++) {
+      line[column] = activate_scalar(bias ? line[column] + bias[column] : line[column], activation);
+    }
+  }
 }
 
-void bp_sigmoid_f32(float *values, size_t n) {
+static void exp_in_place(float *values, size_t n) {
 #if BP_X86
-  if (bp_level() == BPKernelAVX512) return sigmoid_avx512(values, n);
+  if (bp_level() == BPKernelAVX512) return exp_in_place_avx512(values, n);
 #endif
-  for (size_t i = 0; i < n; i++) values[i] = sigmoid_scalar(values[i]);
+  for (size_t i = 0; i < n; i++) values[i] = exp_scalar(values[i]);
+}
+
+void bp_softmax_cross_entropy_f32(float *values, const float *targets, float *delta,
+                                  float *losses, size_t rows, size_t width, float divisor) {
+  for (size_t row = 0; row < rows; row++) {
+    float *line = values + row * width;
+    const float *target = targets + row * width;
+    float top = line[0];
+    for (size_t column = 1; column < width; column++) top = fmaxf(top, line[column]);
+    // −Σ t·log p = −Σ t·(z − top) + (Σ t)·log Σ exp(z − top), without taking log of a p.
+    float weighted = 0, mass = 0;
+    for (size_t column = 0; column < width; column++) {
+      line[column] -= top;
+      weighted += target[column] * line[column];
+      mass += target[column];
+    }
+    exp_in_place(line, width);
+    float sum = 0;
+    for (size_t column = 0; column < width; column++) sum += line[column];
+    losses[row] = mass * logf(sum) - weighted;
+    float *gradient = delta + row * width;
+    float inverse = 1.0f / sum, scale = 1.0f / divisor;
+    for (size_t column = 0; column < width; column++) {
+      line[column] *= inverse;
+      gradient[column] = (line[column] - target[column]) * scale;
+    }
+  }
 }
 
 // MARK: - A small pool of persistent workers
@@ -556,7 +621,12 @@ static struct {
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, {0}};
 
+// Set on the workers and on a caller while it runs its own part: a bp_parallel_for from inside a
+// part finds the pool busy with the enclosing call, so it runs its parts itself, in order.
+static _Thread_local bool inside_part = false;
+
 static void *worker_main(void *argument) {
+  inside_part = true;
   size_t index = (size_t)(uintptr_t)argument;  // this worker runs part index + 1
   // Generations before this worker existed are not its to run.
   unsigned long seen = pool.created_at[index];
@@ -587,8 +657,8 @@ static void *worker_main(void *argument) {
 }
 
 void bp_parallel_for(size_t parts, void (*work)(void *, size_t), void *context) {
-  if (parts <= 1) {
-    if (parts == 1) work(context, 0);
+  if (parts <= 1 || inside_part) {
+    for (size_t part = 0; part < parts; part++) work(context, part);
     return;
   }
   if (parts > MaxWorkers + 1) parts = MaxWorkers + 1;
@@ -610,7 +680,9 @@ void bp_parallel_for(size_t parts, void (*work)(void *, size_t), void *context) 
   pool.generation++;
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.sleep_lock);
+  inside_part = true;
   work(context, 0);
+  inside_part = false;
   int spins = 0;
   while (pool.remaining > 0 && spins < SpinRounds) {
     spins++;
@@ -627,6 +699,11 @@ void bp_parallel_for(size_t parts, void (*work)(void *, size_t), void *context) 
 }
 
 // MARK: - Memory
+
+void bp_read_into_cache(const void *data, size_t bytes) {
+  const volatile unsigned char *line = data;
+  for (size_t offset = 0; offset < bytes; offset += 64) (void)line[offset];
+}
 
 size_t bp_peak_resident_bytes(void) {
   struct rusage usage;

@@ -1,3 +1,4 @@
+import CBackpropKernels
 import Foundation
 import Testing
 
@@ -126,6 +127,26 @@ struct KernelTests {
     }
   }
 
+  /// A product large enough to split, made inside a part of a split (a step's middle does
+  /// that): the worker threads are busy with the enclosing split, so it runs on the part's own
+  /// thread rather than waiting for them, which would never end.
+  @Test func aLargeProductInsideASplitRunsOnItsOwnThread() throws {
+    let shape = Case(m: 200, n: 300, k: 250)  // 30 MFLOP, above the parallel threshold
+    let (a, b) = operands(shape, seed: 5)
+    withKernelSettings(threads: 2) {
+      let expected = product(a, b, shape, transposeA: false, transposeB: false)
+      var results = [[Float]](repeating: [], count: 4)
+      results.withUnsafeMutableBufferPointer { results in
+        Kernels.forEachRange(count: 4, parts: 2, block: 1) { start, end in
+          for part in start..<end {
+            results[part] = product(a, b, shape, transposeA: false, transposeB: false)
+          }
+        }
+      }
+      #expect(results.allSatisfy { $0 == expected })
+    }
+  }
+
   @Test(.enabled(if: Kernels.isBLASAvailable, "needs OpenBLAS (Scripts/test installs it)"))
   func openBLASAgreesAndRunsWithTheRightCoreType() throws {
     let shape = Case(m: 130, n: 200, k: 300)
@@ -172,6 +193,57 @@ struct KernelTests {
 
 @Suite("Vectorized activations", .serialized)
 struct ActivationKernelTests {
+  /// Softmax cross-entropy, row by row, against a Double reference, with one-hot and soft
+  /// targets and rows of a whole and a partial vector.
+  @Test func softmaxCrossEntropyIsAccurateAndTheSameAtEveryLevel() {
+    let (rows, width, divisor) = (37, 21, Float(64))
+    var generator = RandomGenerator(seed: 13)
+    let logits = (0..<(rows * width)).map { _ in Float(generator.uniform(low: -30, high: 30)) }
+    let targets: [Float] = (0..<(rows * width)).map { index in
+      let (row, column) = (index / width, index % width)
+      return row % 4 == 3 ? 1 / Float(width) : column == (row * 5) % width ? 1 : 0
+    }
+    let levels = Kernels.InstructionSet.allCases.filter {
+      $0.rawValue <= Kernels.detectedInstructionSet.rawValue
+    }
+    let results = levels.map { level in
+      withKernelSettings(level: level) {
+        var (values, delta, losses) = (
+          logits, [Float](repeating: .nan, count: rows * width),
+          [Float](repeating: .nan, count: rows)
+        )
+        values.withUnsafeMutableBufferPointer { values in
+          delta.withUnsafeMutableBufferPointer { delta in
+            losses.withUnsafeMutableBufferPointer { losses in
+              Kernels.softmaxCrossEntropy(
+                values.baseAddress!, targets: targets, delta: delta.baseAddress!,
+                losses: losses.baseAddress!, rows: rows, width: width, divisor: divisor)
+            }
+          }
+        }
+        return [values, delta, losses]
+      }
+    }
+    #expect(results.allSatisfy { $0 == results[0] }, "softmax differs between levels")
+    for row in 0..<rows {
+      let z = (0..<width).map { Double(logits[row * width + $0]) }
+      let top = z.max()!
+      let sum = z.map { Foundation.exp($0 - top) }.reduce(0, +)
+      var loss = 0.0
+      for column in 0..<width {
+        let index = row * width + column
+        let p = Foundation.exp(z[column] - top) / sum
+        let t = Double(targets[index])
+        loss -= t * (z[column] - top - Foundation.log(sum))
+        // z − max z is rounded to Float first: an error of up to |z − max z|·2⁻²⁴ in exp's argument.
+        let tolerance = (2e-6 + abs(z[column] - top) * 1.2e-7) * p + 1e-37
+        #expect(abs(Double(results[0][0][index]) - p) <= tolerance, "p[\(index)]")
+        #expect(abs(Double(results[0][1][index]) - (p - t) / Double(divisor)) <= 1e-7)
+      }
+      #expect(abs(Double(results[0][2][row]) - loss) <= 1e-5 * max(1, loss), "loss of row \(row)")
+    }
+  }
+
   @Test func tanhAndSigmoidAreAccurateAndTheSameAtEveryLevel() {
     var generator = RandomGenerator(seed: 12)
     let inputs =
@@ -189,14 +261,41 @@ struct ActivationKernelTests {
     let levels = Kernels.InstructionSet.allCases.filter {
       $0.rawValue <= Kernels.detectedInstructionSet.rawValue
     }
-    for (name, kernel, reference) in [
-      ("tanh", Kernels.tanh, { (x: Double) in Foundation.tanh(x) }),
-      ("sigmoid", Kernels.sigmoid, { (x: Double) in 1 / (1 + Foundation.exp(-x)) }),
-    ] as [(String, (UnsafeMutableBufferPointer<Float>) -> Void, (Double) -> Double)] {
+    let tanh = { (x: Double) in Foundation.tanh(x) }
+    let sigmoid = { (x: Double) in 1 / (1 + Foundation.exp(-x)) }
+    // A bias added to each row first: rows narrower than a vector, and rows with a partial one.
+    let bias = (0..<257).map { Float($0 % 7) / 4 - 0.75 }
+    func withBias(width: Int, _ activation: BPActivation) -> (UnsafeMutableBufferPointer<Float>)
+      -> Void
+    {
+      { values in
+        Kernels.activate(
+          values.baseAddress, rows: values.count / width, width: width, bias: bias, activation)
+      }
+    }
+    var cases: [(String, (UnsafeMutableBufferPointer<Float>) -> Void, (Double, Int) -> Double)] =
+      [
+        ("tanh", Kernels.tanh, { x, _ in tanh(x) }),
+        ("sigmoid", Kernels.sigmoid, { x, _ in sigmoid(x) }),
+      ]
+    for width in [1, 8, 257] where inputs.count % width == 0 {
+      cases.append(
+        (
+          "tanh with bias, width \(width)", withBias(width: width, BPActivationTanh),
+          { x, index in tanh(Double(Float(x) + bias[index % width])) }
+        ))
+      cases.append(
+        (
+          "sigmoid with bias, width \(width)", withBias(width: width, BPActivationSigmoid),
+          { x, index in sigmoid(Double(Float(x) + bias[index % width])) }
+        ))
+    }
+    #expect(cases.count == 8)
+    for (name, kernel, reference) in cases {
       let results = levels.map { run($0, kernel) }
       #expect(results.allSatisfy { $0 == results[0] }, "\(name) differs between levels")
-      for (x, y) in zip(inputs, results[0]) {
-        let exact = reference(Double(x))
+      for (index, (x, y)) in zip(inputs, results[0]).enumerated() {
+        let exact = reference(Double(x), index)
         let ulp = Double(Float(exact).ulp)
         #expect(
           abs(Double(y) - exact) <= 3 * max(ulp, Double(Float.leastNormalMagnitude)),

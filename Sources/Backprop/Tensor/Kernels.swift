@@ -99,17 +99,38 @@ public enum Kernels {
   /// The peak resident memory of the process, in bytes.
   public static var peakResidentBytes: Int { Int(bp_peak_resident_bytes()) }
 
-  /// tanh of every value, in place: vectorized, within 2 ulp, the same bits on every
+  /// tanh of every value, in place: vectorized, within 3 ulp, the same bits on every
   /// instruction-set level and platform (it does not call the C library).
   public static func tanh(_ values: UnsafeMutableBufferPointer<Float>) {
-    guard let base = values.baseAddress else { return }
-    bp_tanh_f32(base, values.count)
+    activate(values.baseAddress, rows: 1, width: values.count, bias: nil, BPActivationTanh)
   }
 
   /// 1/(1 + e^−x) of every value, in place, with the same exponential as ``tanh(_:)``.
   public static func sigmoid(_ values: UnsafeMutableBufferPointer<Float>) {
-    guard let base = values.baseAddress else { return }
-    bp_sigmoid_f32(base, values.count)
+    activate(values.baseAddress, rows: 1, width: values.count, bias: nil, BPActivationSigmoid)
+  }
+
+  /// f(x + b) of every value of a row-major `rows × width` matrix, in place, with `bias` (nil for
+  /// none) added to each row, by the kernels of ``tanh(_:)`` and ``sigmoid(_:)``.
+  static func activate(
+    _ values: UnsafeMutablePointer<Float>?, rows: Int, width: Int,
+    bias: UnsafePointer<Float>?, _ activation: BPActivation
+  ) {
+    guard let values, rows > 0, width > 0 else { return }
+    bp_activate_f32(values, rows, width, bias, activation)
+  }
+
+  /// Softmax cross-entropy of `rows × width` logits against targets of the same shape, row by
+  /// row: the logits become probabilities p, `delta` gets (p − t)/`divisor` and `losses` each
+  /// row's −Σ t·log p, computed without taking the log of a p. Vectorized with the exponential of
+  /// ``tanh(_:)``: the same bits at every instruction-set level, within a few ulp of exact.
+  static func softmaxCrossEntropy(
+    _ values: UnsafeMutablePointer<Float>, targets: UnsafePointer<Float>,
+    delta: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>, rows: Int,
+    width: Int, divisor: Float
+  ) {
+    guard rows > 0, width > 0 else { return }
+    bp_softmax_cross_entropy_f32(values, targets, delta, losses, rows, width, divisor)
   }
 
   /// The settings a product runs with, read once: the threads, whether BLAS computes it, and
@@ -117,50 +138,65 @@ public enum Kernels {
   static func plan(m: Int, n: Int, k: Int) -> (
     threads: Int, blas: Bool, splitsRows: Bool
   ) {
-    let work = 2 * m * n * k
     // OpenBLAS is as fast as the built-in float kernel on large products and faster on small
     // ones (up to 4× on a 128×10 result), and the built-in double kernel is plain C.
     let useBLAS = settings.lock.withLock { settings.usesBLAS } && isBLASAvailable
     // Each thread packs all of the operand along the dimension it does not split: the smaller.
     let splitsRows = m > n
     let threads =
-      work >= parallelThreshold ? min(threadCount, max(1, (splitsRows ? m : n) / 64)) : 1
+      splitsProduct(m: m, n: n, k: k)
+      ? min(threadCount, max(1, (splitsRows ? m : n) / 64)) : 1
     return (threads, useBLAS, splitsRows)
+  }
+
+  /// Whether a product of an m×k by a k×n matrix is large enough to split across threads.
+  static func splitsProduct(m: Int, n: Int, k: Int) -> Bool {
+    2 * m * n * k >= parallelThreshold
   }
 
   /// Splits [0, count) into `parts` ranges on multiples of `block`, runs `body` on each (on the
   /// kernels' persistent worker threads when there are several), and returns when all are done.
+  /// `body` must write only what belongs to its range; a product inside it runs on its thread
+  /// alone.
+  ///
+  /// With `warming`, each part then reads its share of that region into its core's cache, so
+  /// that a later product finds it there rather than in main memory (with one part, nothing is
+  /// read: the region would not be in cache sooner than the product reads it).
   static func forEachRange(
-    count: Int, parts: Int, block: Int, _ body: @escaping @Sendable (Int, Int) -> Void
+    count: Int, parts: Int, block: Int, warming: UnsafeRawBufferPointer? = nil,
+    _ body: (Int, Int) -> Void
   ) {
     guard parts > 1 else { return body(0, count) }
     let blocks = (count + block - 1) / block
-    let perPart = (blocks + parts - 1) / parts
-    let job = RangeJob(count: count, perPart: perPart * block, body: body)
-    withExtendedLifetime(job) {
-      bp_parallel_for(
-        parts,
-        { context, part in
-          guard let context else { return }
-          let job = Unmanaged<RangeJob>.fromOpaque(context).takeUnretainedValue()
-          let start = min(job.count, part * job.perPart)
-          let end = min(job.count, (part + 1) * job.perPart)
-          if start < end { job.body(start, end) }
-        }, Unmanaged.passUnretained(job).toOpaque())
+    withoutActuallyEscaping(body) { body in
+      var job = RangeJob(
+        count: count, perPart: (blocks + parts - 1) / parts * block, parts: parts, body: body,
+        warming: warming)
+      withUnsafeMutablePointer(to: &job) { job in
+        bp_parallel_for(
+          parts,
+          { context, part in
+            guard let job = context?.assumingMemoryBound(to: RangeJob.self).pointee else { return }
+            let start = min(job.count, part * job.perPart)
+            let end = min(job.count, (part + 1) * job.perPart)
+            if start < end { job.body(start, end) }
+            if let region = job.warming, let base = region.baseAddress {
+              let share = (region.count + job.parts - 1) / job.parts
+              let offset = min(region.count, part * share)
+              bp_read_into_cache(base + offset, min(share, region.count - offset))
+            }
+          }, job)
+      }
     }
   }
 
-  /// What the worker threads of ``forEachRange(count:parts:block:_:)`` run.
-  private final class RangeJob {
+  /// What the threads of ``forEachRange(count:parts:block:warming:_:)`` run.
+  private struct RangeJob {
     let count: Int
     let perPart: Int
-    let body: @Sendable (Int, Int) -> Void
-
-    init(count: Int, perPart: Int, body: @escaping @Sendable (Int, Int) -> Void) {
-      self.count = count
-      self.perPart = perPart
-      self.body = body
-    }
+    let parts: Int
+    let body: (Int, Int) -> Void
+    let warming: UnsafeRawBufferPointer?
   }
 }
 
@@ -168,11 +204,10 @@ extension Kernels {
   /// A product by one scalar type's C kernel, with the arguments of ``bp_sgemm``: transposes,
   /// m, n, k, alpha, A and its leading dimension, B and its, accumulate, C and its (BLAS's
   /// returns false when no BLAS is loaded).
-  typealias GEMM<Scalar> =
-    @Sendable (
-      Bool, Bool, Int, Int, Int, Scalar, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
-      Bool, UnsafeMutablePointer<Scalar>, Int
-    ) -> Bool
+  typealias GEMM<Scalar> = (
+    Bool, Bool, Int, Int, Int, Scalar, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
+    Bool, UnsafeMutablePointer<Scalar>, Int
+  ) -> Bool
 
   /// C = scale·op(A)·op(B), or C += scale·op(A)·op(B) when `accumulate`: tiny products in Swift,
   /// the rest by `builtin` or, where the plan says so, `blas`, split across threads by rows (on
@@ -180,8 +215,8 @@ extension Kernels {
   static func product<Scalar: TensorScalar>(
     _ a: UnsafePointer<Scalar>, transposeA: Bool, _ b: UnsafePointer<Scalar>, transposeB: Bool,
     into c: UnsafeMutablePointer<Scalar>, m: Int, n: Int, k: Int, scale: Scalar,
-    accumulate: Bool, tile: (rows: Int, columns: Int), blas: @escaping GEMM<Scalar>,
-    builtin: @escaping GEMM<Scalar>
+    accumulate: Bool, tile: (rows: Int, columns: Int), blas: GEMM<Scalar>,
+    builtin: GEMM<Scalar>
   ) {
     guard m * n * k > tinyProduct else {
       return referenceMatrixProduct(
@@ -190,18 +225,11 @@ extension Kernels {
     }
     let plan = plan(m: m, n: n, k: k)
     let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
-    // The pointers travel as addresses so that the closure may run on other threads.
-    let (aAddress, bAddress, cAddress) = (
-      UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c)
-    )
     forEachRange(
       count: plan.splitsRows ? m : n, parts: plan.threads,
       block: plan.splitsRows ? tile.rows : tile.columns
     ) { start, end in
-      guard var a = UnsafePointer<Scalar>(bitPattern: aAddress),
-        var b = UnsafePointer<Scalar>(bitPattern: bAddress),
-        var c = UnsafeMutablePointer<Scalar>(bitPattern: cAddress)
-      else { return }
+      var (a, b, c) = (a, b, c)
       var (rows, columns) = (m, n)
       if plan.splitsRows {
         a += transposeA ? start : start * lda

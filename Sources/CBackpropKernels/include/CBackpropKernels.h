@@ -56,19 +56,37 @@ bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_
                    double alpha, const double *a, size_t lda, const double *b, size_t ldb,
                    bool accumulate, double *c, size_t ldc);
 
-/// tanh of each of the n values, in place: Cephes' single-precision method (an odd polynomial
-/// below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above) with fused multiply-adds, within 2 ulp and the
-/// same bits at every instruction-set level and on every platform.
-void bp_tanh_f32(float *values, size_t n);
+/// The element-wise activations with a vectorized kernel.
+typedef enum {
+  BPActivationTanh = 0,
+  BPActivationSigmoid = 1,
+} BPActivation;
 
-/// The logistic sigmoid 1/(1 + e^{−x}) of each value, in place, with the same exponential.
-void bp_sigmoid_f32(float *values, size_t n);
+/// values[r][c] ← f(values[r][c] + bias[c]) over rows × width values, in place; bias may be NULL.
+/// tanh is Cephes' single-precision method (an odd polynomial below |x| = 0.625,
+/// 1 − 2/(e^{2|x|} + 1) above), the sigmoid 1/(1 + e^{−x}), both from one exponential (Cephes'
+/// expf) with fused multiply-adds: within 3 ulp, and the same bits at every instruction-set level
+/// and on every platform.
+void bp_activate_f32(float *values, size_t rows, size_t width, const float *bias,
+                     BPActivation activation);
+
+/// Softmax cross-entropy of rows × width logits against targets of the same shape: turns values
+/// into the softmax probabilities, sets delta = (p − t)/divisor and losses[row] = −Σ t·log p,
+/// computed as (Σ t)·log Σ exp(z − max z) − Σ t·(z − max z). Divisions are multiplications by
+/// a reciprocal (within 1.5 ulp). The exponential is the one of bp_activate_f32, so the results
+/// are the same at every level.
+void bp_softmax_cross_entropy_f32(float *values, const float *targets, float *delta,
+                                  float *losses, size_t rows, size_t width, float divisor);
 
 /// Runs work(context, part) for part in [0, parts): part 0 on the calling thread, the others on
 /// persistent worker threads that spin briefly before sleeping, so that a split product pays
 /// no thread wake-up when products come in quick succession. Returns when all parts are done.
-/// Calls from several threads at once are serialized.
+/// Calls from several threads at once are serialized. A call made from inside a part (on a
+/// worker, or on the caller while it runs part 0) runs all its parts on that thread, in order.
 void bp_parallel_for(size_t parts, void (*work)(void *context, size_t part), void *context);
+
+/// Reads one byte of every 64-byte line of the region, so that it is in this core's cache.
+void bp_read_into_cache(const void *data, size_t bytes);
 
 /// Peak resident memory of the process in bytes.
 size_t bp_peak_resident_bytes(void);
