@@ -164,9 +164,10 @@ public final class FusedNetwork<Scalar: TensorScalar> {
         stages[index].bias?.value.withUnsafeMutableBufferPointer { $0.baseAddress } ?? nil
       guard addresses[2 * index] != nil else { return .nan }
     }
+    guard let firstWeight = addresses[0] else { return .nan }
     // The first product reads the batch; it is usually the largest, and split by itself.
     Scalar.multiplyMatrices(
-      input, transposeA: false, addresses[0]!, transposeB: false, into: activations[0],
+      input, transposeA: false, firstWeight, transposeB: false, into: activations[0],
       m: batch, n: layouts[0].outputs, k: layouts[0].inputs, scale: 1, accumulate: false)
     let splitsMiddle =
       batch * layouts.reduce(0) { $0 + $1.outputs } >= Self.middleSplitActivations
@@ -201,8 +202,9 @@ public final class FusedNetwork<Scalar: TensorScalar> {
           m: rows, n: layout.outputs, k: batch, scale: scale, accumulate: true)
         rule.finish(values, count: count, velocity: velocity)
       }
+      guard let weight = addresses[2 * index] else { return .nan }
       descend(
-        addresses[2 * index]!, rows: layout.inputs, inputs: source,
+        weight, rows: layout.inputs, inputs: source,
         velocity: momentum == 0 ? nil : weightVelocities[index])
       if let bias = addresses[2 * index + 1] {
         descend(
@@ -240,10 +242,11 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       for index in layouts.indices {
         let layout = layouts[index]
         let output = activations[index] + rows.lowerBound * layout.outputs
+        guard let weight = addresses[2 * index] else { return }
         if index > 0 {
           Scalar.multiplyMatrices(
             activations[index - 1] + rows.lowerBound * layout.inputs, transposeA: false,
-            addresses[2 * index]!, transposeB: false, into: output, m: count, n: layout.outputs,
+            weight, transposeB: false, into: output, m: count, n: layout.outputs,
             k: layout.inputs, scale: 1, accumulate: false)
         }
         FusedNetwork.biasAndActivate(
@@ -255,9 +258,10 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       for index in layouts.indices.dropFirst().reversed() {
         let (layout, below) = (layouts[index], layouts[index - 1])
         let result = deltas[index - 1] + rows.lowerBound * layout.inputs
+        guard let weight = addresses[2 * index] else { return }
         Scalar.multiplyMatrices(
           deltas[index] + rows.lowerBound * layout.outputs, transposeA: false,
-          addresses[2 * index]!, transposeB: true, into: result, m: count, n: layout.inputs,
+          weight, transposeB: true, into: result, m: count, n: layout.inputs,
           k: layout.outputs, scale: 1, accumulate: false)
         FusedNetwork.multiplyByDerivative(
           result, output: activations[index - 1] + rows.lowerBound * layout.inputs,
