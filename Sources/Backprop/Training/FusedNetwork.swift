@@ -148,14 +148,17 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       weightVelocities = layouts.map { Self.buffer($0.inputs * $0.outputs) }
       biasVelocities = layouts.map { Self.buffer($0.outputs) }
     }
-    // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
-    let (activations, deltas, layouts, ones, sampleLosses) = (
-      self.activations, self.deltas, self.layouts, UnsafePointer(self.ones), self.sampleLosses
-    )
-    let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
     // Each parameter's storage is made unique once a step and then used through its address, so
     // that no use checks exclusivity or counts references; nothing else touches it meanwhile.
     let addresses = parameterAddresses
+    // Local copies: reading the stored arrays once spares a dynamic exclusivity check per access.
+    let pass = Pass(
+      layouts: layouts, activations: activations, deltas: deltas, addresses: addresses,
+      sampleLosses: sampleLosses, loss: loss, batch: batch, targets: target)
+    let (activations, deltas, layouts, ones) = (
+      pass.activations, pass.deltas, pass.layouts, UnsafePointer(self.ones)
+    )
+    let (weightVelocities, biasVelocities) = (self.weightVelocities, self.biasVelocities)
     for index in stages.indices {
       addresses[2 * index] = stages[index].weight.value.withUnsafeMutableBufferPointer {
         $0.baseAddress
@@ -174,9 +177,6 @@ public final class FusedNetwork<Scalar: TensorScalar> {
       && !layouts.dropFirst().contains {
         Kernels.splitsProduct(m: batch, n: $0.outputs, k: $0.inputs)
       }
-    let pass = Pass(
-      layouts: layouts, activations: activations, deltas: deltas, addresses: addresses,
-      sampleLosses: sampleLosses, loss: loss, batch: batch, targets: target)
     Kernels.forEachRange(
       count: batch, parts: splitsMiddle ? Kernels.threadCount : 1, block: 16,
       warming: upcomingFeatures.map { UnsafeRawBufferPointer($0) }
