@@ -577,6 +577,7 @@ static void exp_in_place(float *values, size_t n) {
 
 void bp_softmax_cross_entropy_f32(float *values, const float *targets, float *delta,
                                   float *losses, size_t rows, size_t width, float divisor) {
+  float scale = 1.0f / divisor;
   for (size_t row = 0; row < rows; row++) {
     float *line = values + row * width;
     const float *target = targets + row * width;
@@ -594,7 +595,7 @@ void bp_softmax_cross_entropy_f32(float *values, const float *targets, float *de
     for (size_t column = 0; column < width; column++) sum += line[column];
     losses[row] = mass * logf(sum) - weighted;
     float *gradient = delta + row * width;
-    float inverse = 1.0f / sum, scale = 1.0f / divisor;
+    float inverse = 1.0f / sum;
     for (size_t column = 0; column < width; column++) {
       line[column] *= inverse;
       gradient[column] = (line[column] - target[column]) * scale;
