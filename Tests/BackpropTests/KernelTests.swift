@@ -18,6 +18,8 @@ struct KernelTests {
   static let shapes = [
     Case(m: 1, n: 70, k: 90), Case(m: 13, n: 33, k: 17), Case(m: 37, n: 65, k: 300),
     Case(m: 130, n: 47, k: 259), Case(m: 12, n: 1030, k: 8), Case(m: 145, n: 64, k: 513),
+    // Whole 8×32 tiles over four depth blocks, and a part tile of 9 rows and 20 columns.
+    Case(m: 16, n: 96, k: 784), Case(m: 9, n: 20, k: 600),
     // Narrower than a tile: computed as the transposed product.
     Case(m: 150, n: 10, k: 70),
   ]

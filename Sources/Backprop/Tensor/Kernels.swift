@@ -4,18 +4,19 @@ import Foundation
 
 /// The compute kernels behind every matrix product, and their settings.
 ///
-/// Float products run a cache-blocked, packed GEMM whose micro-kernel is chosen at run time by a
-/// CPU check (AVX-512, AVX2 + FMA, or portable C), so the package needs no compiler flag and runs
-/// on any x86-64 or ARM machine. When OpenBLAS is installed it is loaded at run time (`dlopen`)
-/// and computes every product but the tiny ones (it matches the built-in kernel on large
-/// products and beats it on small ones), unless `BACKPROP_BLAS=off` or ``usesBLAS`` is false;
-/// without it everything works the same.
+/// Float products run a cache-blocked GEMM whose kernel is chosen at run time by a CPU check
+/// (AVX-512, AVX2 + FMA, or portable C), so the package needs no compiler flag and runs on any
+/// x86-64 or ARM machine. When OpenBLAS is installed it is loaded at run time (`dlopen`) and
+/// computes every product but the tiny ones and those where the built-in kernel is faster (see
+/// ``builtinIsFaster(m:n:k:)``), unless `BACKPROP_BLAS=off` or ``usesBLAS`` is false; without it
+/// everything works the same.
 ///
 /// Products of more than ``parallelThreshold`` floating-point operations are split across
 /// ``threadCount`` threads, by rows of the result when it has more rows than columns and by
 /// columns otherwise, so that each thread repacks the smaller operand. Every element is summed in
-/// the same order however the result is split, so results never depend on the thread count. The built-in kernels give the same
-/// bits at every instruction-set level; BLAS may differ from them in the last bits.
+/// the same order however the result is split, so results never depend on the thread count. The
+/// built-in kernels give the same bits at every instruction-set level; BLAS may differ from them
+/// in the last bits.
 public enum Kernels {
   /// The instruction-set levels of the built-in float kernels.
   public enum InstructionSet: Int, Sendable, CaseIterable, CustomStringConvertible {
@@ -135,18 +136,30 @@ public enum Kernels {
 
   /// The settings a product runs with, read once: the threads, whether BLAS computes it, and
   /// whether the result is split by rows (else by columns).
-  static func plan(m: Int, n: Int, k: Int) -> (
+  static func plan(m: Int, n: Int, k: Int, isFloat: Bool) -> (
     threads: Int, blas: Bool, splitsRows: Bool
   ) {
-    // OpenBLAS is as fast as the built-in float kernel on large products and faster on small
-    // ones (up to 4× on a 128×10 result), and the built-in double kernel is plain C.
-    let useBLAS = settings.lock.withLock { settings.usesBLAS } && isBLASAvailable
     // Each thread packs all of the operand along the dimension it does not split: the smaller.
     let splitsRows = m > n
     let threads =
       splitsProduct(m: m, n: n, k: k)
       ? min(threadCount, max(1, (splitsRows ? m : n) / 64)) : 1
+    // Decided on the whole product, so that the kernel (and the bits) do not depend on the
+    // thread count.
+    let useBLAS =
+      settings.lock.withLock { settings.usesBLAS } && isBLASAvailable
+      && !(isFloat && builtinIsFaster(m: m, n: n, k: k))
     return (threads, useBLAS, splitsRows)
+  }
+
+  /// Whether the built-in kernel beats OpenBLAS on a product: at AVX-512, where it reads A in
+  /// place and copies nothing when B is not transposed, on products of at least a MFLOP whose
+  /// operands fit in a core's 1 MiB level-2 cache (measured on one thread: 4–11% faster on
+  /// mlp's products, 128³ and 256³; OpenBLAS wins below, on layers of 10 outputs and on single
+  /// rows, and by up to 20% on wide's 4-MB operands, which its packing keeps in cache).
+  static func builtinIsFaster(m: Int, n: Int, k: Int) -> Bool {
+    instructionSet == .avx512 && 2 * m * n * k >= 1_000_000 && n >= 32
+      && (m * k + k * n) * MemoryLayout<Float>.size <= 1 << 20
   }
 
   /// Whether a product of an m×k by a k×n matrix is large enough to split across threads.
@@ -223,7 +236,7 @@ extension Kernels {
         a, transposeA: transposeA, b, transposeB: transposeB, into: c,
         m: m, n: n, k: k, scale: scale, accumulate: accumulate)
     }
-    let plan = plan(m: m, n: n, k: k)
+    let plan = plan(m: m, n: n, k: k, isFloat: Scalar.self == Float.self)
     let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
     forEachRange(
       count: plan.splitsRows ? m : n, parts: plan.threads,
