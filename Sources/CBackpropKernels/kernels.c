@@ -215,9 +215,10 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const flo
 // At AVX-512 no operand is copied into panels unless it must be: each 8×32 tile of C reads its
 // eight rows of op(A) in place, by strides (a row of A, or a column of a transposed A), and its
 // 32 columns of op(B) in place when B is not transposed (32 contiguous values a depth), else
-// from a panel packed as above. On the mlp benchmark's products this is 10–20% faster than
-// packing both operands (and than OpenBLAS), because a product of a few MFLOP spends that much
-// time copying. The sums are the packed kernels': k ascending in blocks of KC, one FMA a step.
+// from a panel packed as above. On the mlp benchmark's products (a few MFLOP, where copying
+// both operands costs about as much as reading them in place saves) this measured 3–11% faster
+// than OpenBLAS on one thread. The sums are the packed kernels': k ascending in blocks of KC,
+// one FMA a step.
 
 // Lanes [0, count) of a vector, count ≤ 16.
 static inline __mmask16 first_lanes(size_t count) {

@@ -153,10 +153,11 @@ public enum Kernels {
   }
 
   /// Whether the built-in kernel beats OpenBLAS on a product: at AVX-512, where it reads A in
-  /// place and copies nothing when B is not transposed, on products of at least a MFLOP whose
-  /// operands fit in a core's 1 MiB level-2 cache (measured on one thread: 4–11% faster on
-  /// mlp's products, 128³ and 256³; OpenBLAS wins below, on layers of 10 outputs and on single
-  /// rows, and by up to 20% on wide's 4-MB operands, which its packing keeps in cache).
+  /// place (and B too, unless B is transposed), on products of at least a MFLOP, 32 columns
+  /// wide, whose operands fit in a core's 1 MiB level-2 cache (measured on one thread: 3–11%
+  /// faster on mlp's products, 2–7% on 128³ and 256³; OpenBLAS wins below, on layers of 10
+  /// outputs and on single rows, and by up to 20% on wide's 4-MB operands, which its packing
+  /// keeps in cache).
   static func builtinIsFaster(m: Int, n: Int, k: Int) -> Bool {
     instructionSet == .avx512 && 2 * m * n * k >= 1_000_000 && n >= 32
       && (m * k + k * n) * MemoryLayout<Float>.size <= 1 << 20
