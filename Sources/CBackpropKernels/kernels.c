@@ -496,13 +496,23 @@ bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_
 
 // Cephes expf: e^x = 2^n · e^r with n = round(x / ln 2), r = x − n·ln 2 in two parts, e^r by a
 // degree-6 polynomial. Every step is one correctly rounded operation or an FMA, so the scalar
-// and vector versions agree bit for bit.
-static const float exp_high = 88.3762626647949f, exp_low = -87.3365447504019f;
+// and vector versions agree bit for bit. 2^n is applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋), two factors
+// that are normal numbers for every n in [−151, 128]: results below 2^−126 then round once into
+// the subnormals and reach 0 below about −103.9, as the C library's expf does, instead of
+// stopping at the smallest normal number.
+static const float exp_high = 88.3762626647949f, exp_low = -104.0f;
 static const float log2e = 1.44269504088896341f, ln2_high = 0.693359375f, ln2_low = -2.12194440e-4f;
 static const float exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                                   4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
 static const float tanh_poly[5] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
                                    1.33314422036e-1f, -3.33332819422e-1f};
+
+static float power_of_two(int32_t n) {
+  int32_t bits = (n + 127) << 23;
+  float result;
+  memcpy(&result, &bits, sizeof result);
+  return result;
+}
 
 static float exp_scalar(float x) {
   x = x > exp_high ? exp_high : x < exp_low ? exp_low : x;
@@ -513,10 +523,8 @@ static float exp_scalar(float x) {
   for (int i = 1; i < 6; i++) p = fmaf(p, r, exp_poly[i]);
   float r2 = r * r;
   float y = fmaf(p, r2, r) + 1.0f;
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
+  int32_t whole = (int32_t)n, half = whole >> 1;
+  return (y * power_of_two(half)) * power_of_two(whole - half);
 }
 
 static float tanh_scalar(float x) {
@@ -531,7 +539,12 @@ static float tanh_scalar(float x) {
   return x < 0 ? -t : t;
 }
 
-static float sigmoid_scalar(float x) { return 1.0f / (1.0f + exp_scalar(-x)); }
+// σ(x) = 1/(1 + e^−|x|) for x ≥ 0 and e^−|x|/(1 + e^−|x|) below, so that e^−x never overflows
+// and σ underflows to 0 with the exponential.
+static float sigmoid_scalar(float x) {
+  float e = exp_scalar(-fabsf(x));
+  return x >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
 
 static float activate_scalar(float x, BPActivation activation) {
   return activation == BPActivationTanh ? tanh_scalar(x) : sigmoid_scalar(x);
@@ -548,8 +561,11 @@ __attribute__((target("avx512f"))) static __m512 exp_avx512(__m512 x) {
   for (int i = 1; i < 6; i++) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(exp_poly[i]));
   __m512 r2 = _mm512_mul_ps(r, r);
   __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
-  __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
+  __m512i whole = _mm512_cvtps_epi32(n), half = _mm512_srai_epi32(whole, 1);
+  __m512i low = _mm512_slli_epi32(_mm512_add_epi32(half, _mm512_set1_epi32(127)), 23);
+  __m512i high = _mm512_slli_epi32(
+      _mm512_add_epi32(_mm512_sub_epi32(whole, half), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(_mm512_mul_ps(y, _mm512_castsi512_ps(low)), _mm512_castsi512_ps(high));
 }
 
 __attribute__((target("avx512f"))) static __m512 tanh_avx512(__m512 x) {
@@ -568,8 +584,11 @@ __attribute__((target("avx512f"))) static __m512 tanh_avx512(__m512 x) {
 }
 
 __attribute__((target("avx512f"))) static __m512 sigmoid_avx512(__m512 x) {
-  __m512 e = exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x));
-  return _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  __m512 e = exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+  __m512 denominator = _mm512_add_ps(_mm512_set1_ps(1.0f), e);
+  __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  __m512 numerator = _mm512_mask_blend_ps(negative, _mm512_set1_ps(1.0f), e);
+  return _mm512_div_ps(numerator, denominator);
 }
 
 __attribute__((target("avx512f"))) static void activate_avx512(
@@ -626,30 +645,29 @@ static void exp_in_place(float *values, size_t n) {
   for (size_t i = 0; i < n; i++) values[i] = exp_scalar(values[i]);
 }
 
-void bp_softmax_cross_entropy_f32(float *values, const float *targets, float *delta,
-                                  float *losses, size_t rows, size_t width, float divisor) {
-  float scale = 1.0f / divisor;
+void bp_softmax_cross_entropy_f32(const float *logits, const float *targets, float *delta,
+                                  float *losses, size_t rows, size_t width, float scale) {
   for (size_t row = 0; row < rows; row++) {
-    float *line = values + row * width;
+    const float *line = logits + row * width;
     const float *target = targets + row * width;
+    float *gradient = delta + row * width;
     float top = line[0];
     for (size_t column = 1; column < width; column++) top = fmaxf(top, line[column]);
     // −Σ t·log p = −Σ t·(z − top) + (Σ t)·log Σ exp(z − top), without taking log of a p.
     float weighted = 0, mass = 0;
     for (size_t column = 0; column < width; column++) {
-      line[column] -= top;
-      weighted += target[column] * line[column];
+      gradient[column] = line[column] - top;
+      weighted += target[column] * gradient[column];
       mass += target[column];
     }
-    exp_in_place(line, width);
+    exp_in_place(gradient, width);
     float sum = 0;
-    for (size_t column = 0; column < width; column++) sum += line[column];
+    for (size_t column = 0; column < width; column++) sum += gradient[column];
     losses[row] = mass * logf(sum) - weighted;
-    float *gradient = delta + row * width;
+    // ∂/∂z of the row's loss is p·Σt − t (p − t for targets that sum to 1).
     float inverse = 1.0f / sum;
     for (size_t column = 0; column < width; column++) {
-      line[column] *= inverse;
-      gradient[column] = (line[column] - target[column]) * scale;
+      gradient[column] = (gradient[column] * inverse * mass - target[column]) * scale;
     }
   }
 }

@@ -20,31 +20,36 @@ extension Variable {
   }
 
   /// The hyperbolic tangent of each element.
-  public func tanh() -> Variable {
-    let result = value.tanh()
-    return Variable.record(result, operation: "tanh", inputs: [self]) { gradient in
-      [Tensor.zipElements(gradient, result) { g, y in g * (1 - y * y) }]
-    }
-  }
+  public func tanh() -> Variable { activated(.tanh) }
 
   /// The logistic sigmoid of each element.
-  public func sigmoid() -> Variable {
-    let result = value.sigmoid()
-    return Variable.record(result, operation: "sigmoid", inputs: [self]) { gradient in
-      [Tensor.zipElements(gradient, result) { g, y in g * y * (1 - y) }]
-    }
-  }
+  public func sigmoid() -> Variable { activated(.sigmoid) }
 
   /// x for positive elements, `slope`·x for the others. The derivative at 0 is taken as `slope`.
-  public func leakyRelu(slope: Scalar) -> Variable {
-    let input = value
-    return Variable.record(input.leakyRelu(slope: slope), operation: "leakyRelu", inputs: [self]) {
-      gradient in [Tensor.zipElements(gradient, input) { g, x in x > 0 ? g : slope * g }]
-    }
-  }
+  public func leakyRelu(slope: Scalar) -> Variable { activated(.leaky(slope: Double(slope))) }
 
   /// max(0, x) for each element (the derivative at 0 is taken as 0).
-  public func relu() -> Variable { leakyRelu(slope: 0) }
+  public func relu() -> Variable { activated(.relu) }
+
+  /// The activation of each element, recorded under the activation's operation name
+  /// (`sigmoid`, `tanh`, `leakyRelu`), with the pullback of its one definition: the gradient
+  /// times f′ read from the result.
+  func activated(_ activation: ElementwiseActivation) -> Variable {
+    let (input, result) = (value, value.activated(activation))
+    return Variable.record(result, operation: activation.operation, inputs: [self]) { gradient in
+      var local = gradient
+      local.withUnsafeMutableBufferPointer { delta in
+        result.withUnsafeBufferPointer { output in
+          input.withUnsafeBufferPointer { input in
+            guard let delta = delta.baseAddress, let output = output.baseAddress else { return }
+            activation.multiplyByDerivative(
+              delta, output: output, count: result.count, input: input.baseAddress)
+          }
+        }
+      }
+      return [local]
+    }
+  }
 
   /// The log-softmax along `axis`, stable for any finite input.
   ///

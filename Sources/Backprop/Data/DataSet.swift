@@ -231,6 +231,20 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     }
   }
 
+  /// Calls `body` with the features and the targets, row-major.
+  func withRows<Result>(
+    _ body: (UnsafePointer<Scalar>, UnsafePointer<Scalar>) throws -> Result
+  ) throws -> Result {
+    try features.withUnsafeBufferPointer { features in
+      try targets.withUnsafeBufferPointer { targets in
+        guard let features = features.baseAddress, let targets = targets.baseAddress else {
+          throw BackpropError.invalidArgument(name: "data", detail: "there are no samples")
+        }
+        return try body(features, targets)
+      }
+    }
+  }
+
   /// The same samples with their features mapped through `scaling`.
   ///
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the scaling was

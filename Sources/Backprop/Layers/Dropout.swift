@@ -40,14 +40,23 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
 
   /// Drops inputs in training mode; passes them through otherwise.
   public func callAsFunction(_ input: Variable<Scalar>) throws -> Variable<Scalar> {
-    guard TrainingMode.isTraining, rate > 0 else { return input }
-    let keep = Scalar(1 / (1 - rate))
+    guard isActive else { return input }
     let mask = Tensor<Scalar>(validShape: input.shape) { buffer in
-      for index in buffer.indices {
-        buffer[index] = generator.nextDouble() < rate ? 0 : keep
-      }
+      guard let base = buffer.baseAddress else { return }
+      drawMask(into: base, count: buffer.count)
     }
     return try input * Variable(mask)
+  }
+
+  /// Whether the layer drops anything now: in training mode, with a rate above 0.
+  var isActive: Bool { TrainingMode.isTraining && rate > 0 }
+
+  /// The next `count` mask values, in order: 0 with probability `rate`, 1/(1 − rate) otherwise.
+  /// The graph and the fused training step both draw their masks here, so a seed drops the same
+  /// units on either path.
+  func drawMask(into mask: UnsafeMutablePointer<Scalar>, count: Int) {
+    let keep = Scalar(1 / (1 - rate))
+    for index in 0..<count { mask[index] = generator.nextDouble() < rate ? 0 : keep }
   }
 
   /// A copy with a fresh generator from the same seed.

@@ -12,6 +12,9 @@
 public final class Sequential<Scalar: TensorScalar>: Layer {
   /// The layers, in order.
   public let layers: [any Layer<Scalar>]
+  /// The fused training step last built for this network, with the loss it was built for (nil
+  /// when the fused step does not cover that loss or this network).
+  var fusedStepCache: (key: String, step: FusedStep<Scalar>?)?
 
   /// Chains `layers`.
   ///

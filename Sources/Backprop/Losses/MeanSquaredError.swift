@@ -2,7 +2,7 @@
 ///
 /// With ``Reduction/sum`` it is Σ(y − t)². The gradient with respect to y is 2(y − t)/n for the
 /// mean, where n is the number of elements (as in PyTorch's `MSELoss` and `np.mean((y - t)**2)`).
-public struct MeanSquaredError: Loss {
+public struct MeanSquaredError: Loss, SquaredErrorLoss {
   /// Whether the squared errors are averaged (default) or summed.
   public let reduction: Reduction
 
@@ -14,8 +14,13 @@ public struct MeanSquaredError: Loss {
     _ prediction: Variable<Scalar>, _ target: Tensor<Scalar>
   ) throws -> Variable<Scalar> {
     try requireSameShape(prediction, target)
-    let squares = try (prediction - Variable(target)).squared()
-    return reduction == .mean ? squares.mean() : squares.sum()
+    return try recorded(
+      prediction, target: target, rows: sampleCount(prediction), operation: "meanSquaredError")
+  }
+
+  /// 1/n for the mean over all n elements, 1 for the sum.
+  func scale(rows: Int, width: Int) -> Double {
+    reduction == .mean ? 1 / Double(rows * width) : 1
   }
 
   /// For example `MeanSquaredError(reduction: mean)`.
@@ -27,7 +32,7 @@ public struct MeanSquaredError: Loss {
 ///
 /// Per sample the squares are summed over the outputs; ``Reduction/sum`` (the default) then sums
 /// over the samples, ``Reduction/mean`` averages over them.
-public struct HalfSumOfSquares: Loss {
+public struct HalfSumOfSquares: Loss, SquaredErrorLoss {
   /// Whether the per-sample errors are summed (default) or averaged.
   public let reduction: Reduction
 
@@ -39,10 +44,51 @@ public struct HalfSumOfSquares: Loss {
     _ prediction: Variable<Scalar>, _ target: Tensor<Scalar>
   ) throws -> Variable<Scalar> {
     try requireSameShape(prediction, target)
-    let half = try (prediction - Variable(target)).squared().sum() * 0.5
-    return reduction == .sum ? half : half / Scalar(sampleCount(prediction))
+    return try recorded(
+      prediction, target: target, rows: sampleCount(prediction), operation: "halfSumOfSquares")
+  }
+
+  /// ½ for the sum, ½ over the number of samples for the mean.
+  func scale(rows: Int, width: Int) -> Double {
+    reduction == .sum ? 0.5 : 0.5 / Double(rows)
   }
 
   /// For example `HalfSumOfSquares(reduction: sum)`.
   public var description: String { "HalfSumOfSquares(reduction: \(reduction))" }
+}
+
+/// A loss whose row term is Σ(y − t)² over the row: its δ is 2s(y − t) for the scale s.
+protocol SquaredErrorLoss: RowLoss {}
+
+extension SquaredErrorLoss {
+  /// Σ(y − t)² a row, δ = 2s(y − t).
+  func rowTerms<Scalar: TensorScalar>(
+    input: UnsafeMutablePointer<Scalar>, targets: UnsafePointer<Scalar>,
+    delta: UnsafeMutablePointer<Scalar>, losses: UnsafeMutablePointer<Scalar>, rows: Int,
+    width: Int, scale: Scalar
+  ) {
+    squaredErrorTerms(
+      input: input, targets: targets, delta: delta, losses: losses, rows: rows, width: width,
+      scale: scale)
+  }
+}
+
+/// The row terms of a ``SquaredErrorLoss``.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+private func squaredErrorTerms<Scalar: TensorScalar>(
+  input: UnsafeMutablePointer<Scalar>, targets: UnsafePointer<Scalar>,
+  delta: UnsafeMutablePointer<Scalar>, losses: UnsafeMutablePointer<Scalar>, rows: Int,
+  width: Int, scale: Scalar
+) {
+  let factor = 2 * scale
+  for row in 0..<rows {
+    var sum: Scalar = 0
+    for index in (row * width)..<((row + 1) * width) {
+      let difference = input[index] - targets[index]
+      delta[index] = factor * difference
+      sum += difference * difference
+    }
+    losses[row] = sum
+  }
 }

@@ -17,9 +17,11 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   public let epsilon: Double
   /// The L2 penalty λ added to each gradient as λ·w.
   public let weightDecay: Double
-  // β₁ᵗ and β₂ᵗ are kept as running products: exact to rounding and the same on every platform.
-  private var moments:
-    [(first: Tensor<Scalar>, second: Tensor<Scalar>, beta1Power: Double, beta2Power: Double)?]
+  /// Each parameter's moments m and v, made at its first update.
+  private var moments: [(first: Tensor<Scalar>, second: Tensor<Scalar>)?]
+  /// β₁ᵗ and β₂ᵗ for each parameter, kept as running products: exact to rounding and the same
+  /// on every platform.
+  private var powers: [(beta1: Double, beta2: Double)]
 
   /// Creates the optimizer with PyTorch's defaults.
   ///
@@ -39,6 +41,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     self.weightDecay = try HyperParameter.nonNegative(weightDecay, name: "weight decay")
     self.parameters = parameters
     self.moments = Array(repeating: nil, count: parameters.count)
+    self.powers = Array(repeating: (1, 1), count: parameters.count)
   }
 
   /// Sets the learning rate (for schedules).
@@ -46,32 +49,34 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     self.learningRate = try HyperParameter.learningRate(learningRate)
   }
 
-  /// Applies one update to every trainable parameter that has a gradient.
+  /// Applies one update to every trainable parameter that has a gradient, in place: no
+  /// allocation after the first step.
   public func step() {
-    let (b1, b2) = (Scalar(beta1), Scalar(beta2))
+    let (b1, b2, decay) = (Scalar(beta1), Scalar(beta2), Scalar(weightDecay))
+    let (rate, eps) = (Scalar(learningRate), Scalar(epsilon))
     for (index, parameter) in parameters.enumerated() {
-      guard let gradient = parameter.trainableGradient(weightDecay: Scalar(weightDecay)) else {
-        continue
-      }
-      let previous = moments[index] ?? (gradient.map { _ in 0 }, gradient.map { _ in 0 }, 1, 1)
-      let first = Tensor.zipElements(previous.first, gradient) { m, g in b1 * m + (1 - b1) * g }
-      let second = Tensor.zipElements(previous.second, gradient) { v, g in b2 * v + (1 - b2) * g * g
-      }
-      let (beta1Power, beta2Power) = (previous.beta1Power * beta1, previous.beta2Power * beta2)
-      moments[index] = (first, second, beta1Power, beta2Power)
-      let firstCorrection = Scalar(1 - beta1Power)
-      let secondCorrection = Scalar(1 - beta2Power)
-      let (rate, eps) = (Scalar(learningRate), Scalar(epsilon))
-      first.withUnsafeBufferPointer { m in
-        second.withUnsafeBufferPointer { v in
-          parameter.value.withUnsafeMutableBufferPointer { weights in
-            for index in weights.indices {
-              let denominator = (v[index] / secondCorrection).squareRoot() + eps
-              weights[index] -= rate * (m[index] / firstCorrection) / denominator
+      guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
+      var (first, second) = moments[index] ?? (gradient.map { _ in 0 }, gradient.map { _ in 0 })
+      moments[index] = nil
+      powers[index] = (powers[index].beta1 * beta1, powers[index].beta2 * beta2)
+      let firstCorrection = Scalar(1 - powers[index].beta1)
+      let secondCorrection = Scalar(1 - powers[index].beta2)
+      gradient.withUnsafeBufferPointer { gradient in
+        parameter.value.withUnsafeMutableBufferPointer { weights in
+          first.withUnsafeMutableBufferPointer { m in
+            second.withUnsafeMutableBufferPointer { v in
+              for index in weights.indices {
+                let g = gradient[index] + decay * weights[index]
+                m[index] = b1 * m[index] + (1 - b1) * g
+                v[index] = b2 * v[index] + (1 - b2) * g * g
+                let denominator = (v[index] / secondCorrection).squareRoot() + eps
+                weights[index] -= rate * (m[index] / firstCorrection) / denominator
+              }
             }
           }
         }
       }
+      moments[index] = (first, second)
     }
   }
 

@@ -62,13 +62,3 @@ enum HyperParameter {
     return value
   }
 }
-
-extension Variable {
-  /// The gradient to apply, with L2 weight decay added, or nil for a parameter to skip.
-  func trainableGradient(weightDecay: Scalar) -> Tensor<Scalar>? {
-    guard requiresGradient, let gradient else { return nil }
-    guard weightDecay != 0 else { return gradient }
-    let weights = value
-    return Tensor.zipElements(gradient, weights) { g, w in g + weightDecay * w }
-  }
-}

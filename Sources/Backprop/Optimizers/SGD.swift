@@ -46,27 +46,35 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     self.learningRate = try HyperParameter.learningRate(learningRate)
   }
 
-  /// Applies one update to every trainable parameter that has a gradient.
+  /// Applies one update to every trainable parameter that has a gradient, in place: no
+  /// allocation after the first step.
   public func step() {
-    let (rate, mu) = (Scalar(learningRate), Scalar(momentum))
+    let (rate, mu, decay) = (Scalar(learningRate), Scalar(momentum), Scalar(weightDecay))
     for (index, parameter) in parameters.enumerated() {
-      guard let gradient = parameter.trainableGradient(weightDecay: Scalar(weightDecay)) else {
-        continue
-      }
-      var direction = gradient
-      if momentum > 0 {
-        let velocity =
-          velocities[index].map { Tensor.zipElements($0, gradient) { v, g in mu * v + g } }
-          ?? gradient
-        velocities[index] = velocity
-        direction =
-          nesterov ? Tensor.zipElements(gradient, velocity) { g, v in g + mu * v } : velocity
-      }
-      direction.withUnsafeBufferPointer { step in
+      guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
+      let isFirst = velocities[index] == nil
+      if momentum > 0 && isFirst { velocities[index] = gradient.map { _ in 0 } }
+      var velocity = velocities[index]
+      velocities[index] = nil
+      gradient.withUnsafeBufferPointer { gradient in
         parameter.value.withUnsafeMutableBufferPointer { weights in
-          for index in weights.indices { weights[index] -= rate * step[index] }
+          guard momentum > 0 else {
+            for index in weights.indices {
+              weights[index] -= rate * (gradient[index] + decay * weights[index])
+            }
+            return
+          }
+          velocity?.withUnsafeMutableBufferPointer { velocity in
+            for index in weights.indices {
+              let g = gradient[index] + decay * weights[index]
+              // v starts at g, as in PyTorch.
+              velocity[index] = isFirst ? g : mu * velocity[index] + g
+              weights[index] -= rate * (nesterov ? g + mu * velocity[index] : velocity[index])
+            }
+          }
         }
       }
+      velocities[index] = velocity
     }
   }
 

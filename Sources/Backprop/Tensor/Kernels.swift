@@ -122,16 +122,16 @@ public enum Kernels {
   }
 
   /// Softmax cross-entropy of `rows × width` logits against targets of the same shape, row by
-  /// row: the logits become probabilities p, `delta` gets (p − t)/`divisor` and `losses` each
-  /// row's −Σ t·log p, computed without taking the log of a p. Vectorized with the exponential of
+  /// row: `losses` gets each row's −Σ t·log p (computed without taking the log of a p) and
+  /// `delta` scale·(p·Σt − t); the logits are left unchanged. Vectorized with the exponential of
   /// ``tanh(_:)``: the same bits at every instruction-set level, within a few ulp of exact.
   static func softmaxCrossEntropy(
-    _ values: UnsafeMutablePointer<Float>, targets: UnsafePointer<Float>,
+    _ logits: UnsafePointer<Float>, targets: UnsafePointer<Float>,
     delta: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>, rows: Int,
-    width: Int, divisor: Float
+    width: Int, scale: Float
   ) {
     guard rows > 0, width > 0 else { return }
-    bp_softmax_cross_entropy_f32(values, targets, delta, losses, rows, width, divisor)
+    bp_softmax_cross_entropy_f32(logits, targets, delta, losses, rows, width, scale)
   }
 
   /// The settings a product runs with, read once: the threads, whether BLAS computes it, and

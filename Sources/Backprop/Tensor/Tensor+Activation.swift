@@ -6,27 +6,29 @@ extension Tensor {
   /// The natural logarithm of each element (−∞ at 0, NaN below).
   public func log() -> Tensor { map(Scalar.log) }
 
-  /// The hyperbolic tangent of each element.
-  public func tanh() -> Tensor { map(Scalar.tanh) }
+  /// The hyperbolic tangent of each element (``ElementwiseActivation/tanh``).
+  public func tanh() -> Tensor { activated(.tanh) }
 
-  /// The logistic sigmoid 1 / (1 + e^−x) of each element.
-  ///
-  /// For negative x it is computed as e^x / (1 + e^x), so that e^−x never overflows: the result
-  /// is exact to rounding for every finite input, and exactly 0.5 at x = 0.
-  public func sigmoid() -> Tensor { map(Self.sigmoid) }
-
-  @inlinable
-  static func sigmoid(_ x: Scalar) -> Scalar {
-    if x >= 0 { return 1 / (1 + Scalar.exp(-x)) }
-    let e = Scalar.exp(x)
-    return e / (1 + e)
-  }
+  /// The logistic sigmoid 1 / (1 + e^−x) of each element (``ElementwiseActivation/sigmoid``):
+  /// exact to rounding in `Double` (e^x / (1 + e^x) for negative x, so that e^−x never
+  /// overflows), within 3 ulp in `Float`, and exactly 0.5 at x = 0.
+  public func sigmoid() -> Tensor { activated(.sigmoid) }
 
   /// max(0, x) for each element.
-  public func relu() -> Tensor { leakyRelu(slope: 0) }
+  public func relu() -> Tensor { activated(.relu) }
 
   /// x for positive elements, `slope`·x for the others.
-  public func leakyRelu(slope: Scalar) -> Tensor { map { $0 > 0 ? $0 : slope * $0 } }
+  public func leakyRelu(slope: Scalar) -> Tensor { activated(.leaky(slope: Double(slope))) }
+
+  /// The activation applied to every element, by its one definition.
+  func activated(_ activation: ElementwiseActivation) -> Tensor {
+    var result = self
+    result.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      activation.apply(base, rows: 1, width: buffer.count, bias: nil)
+    }
+    return result
+  }
 
   /// The softmax along `axis`: e^x / Σ e^x, after subtracting the line's maximum so that no
   /// exponential overflows (logits of ±1000 give exact 0s and 1s, never NaN).

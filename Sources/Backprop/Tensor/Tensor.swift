@@ -68,6 +68,15 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     try self.init(shape: shape, repeating: 0)
   }
 
+  /// A tensor of `shape` holding a copy of the elements at `elements` (as many as the shape
+  /// has); the caller guarantees the shape is valid.
+  init(copying elements: UnsafePointer<Scalar>, shape: [Int]) {
+    self.init(validShape: shape) { buffer in
+      guard let base = buffer.baseAddress else { return }
+      base.update(from: elements, count: buffer.count)
+    }
+  }
+
   /// Creates a rank-0 tensor holding one scalar.
   public init(_ scalar: Scalar) {
     self.init(validShape: []) { $0[0] = scalar }

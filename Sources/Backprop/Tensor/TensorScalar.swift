@@ -22,6 +22,8 @@ where RawSignificand: FixedWidthInteger {
   static func log(_ x: Self) -> Self
   /// The hyperbolic tangent of `x`.
   static func tanh(_ x: Self) -> Self
+  /// log(1 + `x`), accurate for small `x`.
+  static func log1p(_ x: Self) -> Self
 
   /// The matrix product C = s·op(A)·op(B), or C += s·op(A)·op(B) when `accumulate` is true,
   /// where s is `scale`.
@@ -45,6 +47,8 @@ extension Float: TensorScalar {
   @inlinable public static func log(_ x: Float) -> Float { logf(x) }
   /// The hyperbolic tangent of `x`.
   @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
+  /// log(1 + `x`), accurate for small `x`.
+  @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
 
   /// The matrix product C = s·op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:)``.
   public static func multiplyMatrices(
@@ -72,6 +76,8 @@ extension Double: TensorScalar {
   @inlinable public static func log(_ x: Double) -> Double { libm_log(x) }
   /// The hyperbolic tangent of `x`.
   @inlinable public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
+  /// log(1 + `x`), accurate for small `x`.
+  @inlinable public static func log1p(_ x: Double) -> Double { libm_log1p(x) }
 
   /// The matrix product C = s·op(A)·op(B); see ``TensorScalar/multiplyMatrices(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:)``.
   public static func multiplyMatrices(
@@ -96,6 +102,7 @@ extension Double: TensorScalar {
 @usableFromInline func libm_exp(_ x: Double) -> Double { exp(x) }
 @usableFromInline func libm_log(_ x: Double) -> Double { log(x) }
 @usableFromInline func libm_tanh(_ x: Double) -> Double { tanh(x) }
+@usableFromInline func libm_log1p(_ x: Double) -> Double { log1p(x) }
 
 /// The portable matrix product C = s·op(A)·op(B) (+= when accumulating): loops ordered so the
 /// innermost one runs over contiguous memory.

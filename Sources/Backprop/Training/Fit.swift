@@ -106,14 +106,19 @@ extension Layer {
   /// validation loss and metrics in inference mode, and the learning rate. Metrics are accuracy
   /// for classification data and MSE and MAE for regression data.
   ///
+  /// A `Sequential` of `Linear` layers, element-wise activations and `Dropout` trained with a
+  /// built-in loss runs the fused step (see ``trainingStep(input:target:loss:optimizer:)``);
+  /// each batch is gathered into a buffer allocated once, and an unshuffled batch is read where
+  /// it lies. Other models train through the graph, with the same numbers.
+  ///
   /// Training ends after the last epoch, when early stopping runs out of patience (restoring
   /// the best weights if asked), when a callback says stop, or when a batch's loss is NaN or
   /// infinite: then the update is skipped, the weights are the last good ones, and the history's
   /// ``History/stopReason`` says where it happened. The same seed gives the same history and
-  /// weights, bit for bit.
+  /// weights, bit for bit, on any number of threads.
   ///
-  /// - Throws: ``BackpropError`` when the configuration is invalid or the model does not fit
-  ///   the data's shapes, before any update.
+  /// - Throws: ``BackpropError`` when the configuration is invalid, the data are empty or the
+  ///   model does not fit the data's shapes, before any update.
   public func fit(
     _ data: DataSet<Scalar>, validation: DataSet<Scalar>? = nil, loss: some Loss,
     optimizer: some Optimizer<Scalar>, configuration: FitConfiguration = FitConfiguration(),
@@ -122,90 +127,129 @@ extension Layer {
     try configuration.validate()
     try requireFit(data, role: "training data")
     if let validation { try requireFit(validation, role: "validation data") }
+    guard data.count > 0 else {
+      throw BackpropError.invalidArgument(name: "training data", detail: "there are no samples")
+    }
     let metrics = Metric.defaults(for: data.targetKind)
-    let monitor = configuration.earlyStopping.map {
-      $0.monitor ?? (validation == nil ? "loss" : "val_loss")
+    var columns = ["loss"] + metrics.map(\.rawValue)
+    if validation != nil { columns += ["val_loss"] + metrics.map { "val_" + $0.rawValue } }
+    columns.append("learning_rate")
+    let monitor = try configuration.earlyStopping.map { rule in
+      let name = rule.monitor ?? (validation == nil ? "loss" : "val_loss")
+      guard let column = columns.firstIndex(of: name) else {
+        throw BackpropError.invalidArgument(
+          name: "early-stopping monitor '\(name)'",
+          detail: "the history has \(columns.joined(separator: ", "))")
+      }
+      return (rule: rule, column: column, higherIsBetter: EarlyStopping.higherIsBetter(name))
     }
     var best: (value: Double, epoch: Int, weights: [Tensor<Scalar>])?
     let initialRate = optimizer.learningRate
     var generator = configuration.shuffle ? RandomGenerator(seed: configuration.seed) : nil
     var history = History()
     let epochs = configuration.epochs
+    let engine = fusedStep(for: loss)
+    let (inputs, width) = (data.featureCount, data.targetKind.width)
+    let size = min(configuration.batchSize, data.count)
+    let batchCount = (data.count + size - 1) / size
+    let gathered = generator == nil ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width)
 
-    for epoch in 1...epochs {
-      let rate = configuration.schedule.learningRate(epoch: epoch, initial: initialRate)
-      try optimizer.setLearningRate(rate)
-      let batches = try data.batches(size: configuration.batchSize, shuffledBy: &generator)
-      var tally = MetricTally()
-      var lossSum = 0.0
-      for (index, batch) in batches.enumerated() {
-        let result: (loss: Scalar, output: Tensor<Scalar>)
+    try data.withRows { features, targets in
+      for epoch in 1...epochs {
+        let rate = configuration.schedule.learningRate(epoch: epoch, initial: initialRate)
+        try optimizer.setLearningRate(rate)
+        let order = generator?.permutation(count: data.count)
+        var tally = MetricTally()
+        var lossSum = 0.0
+        var batchNumber = 0
         do {
-          result = try TrainingMode.training {
-            try step(input: batch.features, target: batch.targets, loss: loss, optimizer: optimizer)
+          try TrainingMode.training {
+            for batch in 0..<batchCount {
+              batchNumber = batch + 1
+              let start = batch * size
+              let rows = min(size, data.count - start)
+              var (x, t) = (features + start * inputs, targets + start * width)
+              if let order, let gathered {
+                (x, t) = gathered.gather(order[start..<(start + rows)], features, targets)
+              }
+              let batchLoss: Scalar
+              if let engine {
+                let next = start + size
+                let upcoming =
+                  order == nil && next < data.count
+                  ? UnsafeRawBufferPointer(
+                    start: features + next * inputs,
+                    count: min(size, data.count - next) * inputs * MemoryLayout<Scalar>.stride)
+                  : nil
+                batchLoss = try engine.step(
+                  features: x, targets: t, batch: rows, optimizer: optimizer,
+                  upcomingFeatures: upcoming)
+                tally.add(predicted: engine.output, expected: t, rows: rows, width: width)
+              } else {
+                let target = Tensor(copying: t, shape: [rows, width])
+                let result = try graphStep(
+                  input: Tensor(copying: x, shape: [rows, inputs]), target: target, loss: loss,
+                  optimizer: optimizer)
+                batchLoss = result.loss
+                try tally.add(prediction: result.output, target: target)
+              }
+              lossSum += Double(batchLoss) * Double(loss.reduction == .mean ? rows : 1)
+              callbacks.afterBatch?(
+                BatchProgress(
+                  epoch: epoch, epochs: epochs, batch: batchNumber, batchCount: batchCount,
+                  samplesSeen: tally.samples, loss: Double(batchLoss),
+                  epochLoss: lossSum / Double(tally.samples)))
+            }
           }
         } catch BackpropError.nonFiniteLoss(let value, _) {
-          history.stopReason = .diverged(epoch: epoch, batch: index + 1, loss: value)
-          return history
+          history.stopReason = .diverged(epoch: epoch, batch: batchNumber, loss: value)
+          return
         }
-        let samples = batch.indices.count
-        lossSum += Double(result.loss) * Double(loss.reduction == .mean ? samples : 1)
-        try tally.add(prediction: result.output, target: batch.targets)
-        callbacks.afterBatch?(
-          BatchProgress(
-            epoch: epoch, epochs: epochs, batch: index + 1, batchCount: batches.count,
-            samplesSeen: tally.samples, loss: Double(result.loss),
-            epochLoss: lossSum / Double(tally.samples)))
-      }
 
-      var record: [(key: String, value: Double)] = [("loss", lossSum / Double(data.count))]
-      record += metrics.map { ($0.rawValue, tally.value(of: $0)) }
-      if let validation {
-        let evaluation = try evaluate(on: validation, loss: loss)
-        record.append(("val_loss", evaluation.loss))
-        record += metrics.map { ("val_" + $0.rawValue, evaluation.metrics[$0.rawValue] ?? .nan) }
-      }
-      record.append(("learning_rate", rate))
-      history.append(record)
+        var record = [lossSum / Double(data.count)]
+        record.reserveCapacity(columns.count)
+        for metric in metrics { record.append(tally.value(of: metric)) }
+        if let validation {
+          let evaluation = try evaluate(on: validation, loss: loss)
+          record.append(evaluation.loss)
+          for metric in metrics { record.append(evaluation.metrics[metric.rawValue] ?? .nan) }
+        }
+        record.append(rate)
+        history.append(row: record, columns: columns)
 
-      var isBest = false
-      var outOfPatience = false
-      if let rule = configuration.earlyStopping, let monitor {
-        guard let value = record.first(where: { $0.key == monitor })?.value else {
-          throw BackpropError.invalidArgument(
-            name: "early-stopping monitor '\(monitor)'",
-            detail: "the history has \(record.map(\.key).joined(separator: ", "))")
+        var isBest = false
+        var outOfPatience = false
+        if let monitor {
+          let value = record[monitor.column]
+          if let current = best {
+            let margin = monitor.rule.minimumDelta
+            isBest =
+              monitor.higherIsBetter ? value > current.value + margin : value < current.value - margin
+          } else {
+            isBest = value.isFinite
+          }
+          if isBest {
+            best = (value, epoch, monitor.rule.restoresBestWeights ? parameters.map(\.value) : [])
+          }
+          outOfPatience = epoch - (best?.epoch ?? 0) > monitor.rule.patience
         }
-        let higher = EarlyStopping.higherIsBetter(monitor)
-        if let current = best {
-          isBest =
-            higher
-            ? value > current.value + rule.minimumDelta : value < current.value - rule.minimumDelta
-        } else {
-          isBest = value.isFinite
+        let decision =
+          callbacks.afterEpoch?(
+            EpochSummary(
+              epoch: epoch, epochs: epochs, metrics: Array(zip(columns, record)), isBest: isBest))
+          ?? .proceed
+        if outOfPatience, let best {
+          history.stopReason = .earlyStopped(bestEpoch: best.epoch)
+          return
         }
-        if isBest {
-          best = (value, epoch, rule.restoresBestWeights ? parameters.map(\.value) : [])
+        if decision == .stop {
+          history.stopReason = .stoppedByCallback(epoch: epoch)
+          return
         }
-        outOfPatience = epoch - (best?.epoch ?? 0) > rule.patience
-      }
-      let decision =
-        callbacks.afterEpoch?(
-          EpochSummary(
-            epoch: epoch, epochs: epochs, metrics: record.map { ($0.key, $0.value) }, isBest: isBest
-          ))
-        ?? .proceed
-      if outOfPatience, let best {
-        history.stopReason = .earlyStopped(bestEpoch: best.epoch)
-        break
-      }
-      if decision == .stop {
-        history.stopReason = .stoppedByCallback(epoch: epoch)
-        break
       }
     }
     history.stopReason = history.stopReason ?? .completed
-    if let best, !best.weights.isEmpty {
+    if let best, !best.weights.isEmpty, case .earlyStopped = history.stopReason {
       for (parameter, value) in zip(parameters, best.weights) { parameter.value = value }
     }
     return history
@@ -227,5 +271,38 @@ extension Layer {
         operation: "fit", shapes: [[outputs], [data.targetKind.width]],
         detail: "the model gives \(outputs) outputs but the \(role) have \(what)")
     }
+  }
+}
+
+/// Buffers for one batch of shuffled samples, allocated once for a whole training run.
+final class BatchBuffer<Scalar: TensorScalar> {
+  private let features: UnsafeMutablePointer<Scalar>
+  private let targets: UnsafeMutablePointer<Scalar>
+  private let inputs: Int
+  private let width: Int
+
+  /// Buffers for up to `rows` samples of `inputs` features and `width` targets.
+  init(rows: Int, inputs: Int, width: Int) {
+    features = .allocate(capacity: max(rows * inputs, 1))
+    targets = .allocate(capacity: max(rows * width, 1))
+    (self.inputs, self.width) = (inputs, width)
+  }
+
+  deinit {
+    features.deallocate()
+    targets.deallocate()
+  }
+
+  /// Copies the samples at `indices` of row-major `allFeatures` and `allTargets` into the
+  /// buffers, in order, and returns them.
+  func gather(
+    _ indices: ArraySlice<Int>, _ allFeatures: UnsafePointer<Scalar>,
+    _ allTargets: UnsafePointer<Scalar>
+  ) -> (UnsafePointer<Scalar>, UnsafePointer<Scalar>) {
+    for (row, index) in indices.enumerated() {
+      (features + row * inputs).update(from: allFeatures + index * inputs, count: inputs)
+      (targets + row * width).update(from: allTargets + index * width, count: width)
+    }
+    return (UnsafePointer(features), UnsafePointer(targets))
   }
 }

@@ -64,6 +64,13 @@ public struct History: Sendable, Equatable, Codable {
     append(Array(metrics))
   }
 
+  /// Appends an epoch's values in the order of `columns`, which fixes the columns at the first
+  /// epoch and must stay the same.
+  mutating func append(row values: [Double], columns names: [String]) {
+    if columns.isEmpty { columns = names }
+    rows.append(values)
+  }
+
   mutating func append(_ metrics: [(key: String, value: Double)]) {
     for (name, _) in metrics where !columns.contains(name) {
       columns.append(name)

@@ -53,32 +53,45 @@ struct MetricTally {
         operation: "metric", shapes: [prediction.shape, target.shape],
         detail: "predictions and targets must be matrices of the same shape")
     }
-    let width = prediction.shape[1]
-    samples += prediction.shape[0]
-    elements += prediction.count
     prediction.withUnsafeBufferPointer { predicted in
       target.withUnsafeBufferPointer { expected in
-        for index in predicted.indices {
-          let difference = Double(predicted[index]) - Double(expected[index])
-          squaredError += difference * difference
-          absoluteError += abs(difference)
+        guard let predicted = predicted.baseAddress, let expected = expected.baseAddress else {
+          return
         }
-        for row in 0..<prediction.shape[0] {
-          let range = (row * width)..<((row + 1) * width)
-          correct +=
-            Self.predictedClass(predicted[range]) == Self.predictedClass(expected[range]) ? 1 : 0
-        }
+        add(predicted: predicted, expected: expected, rows: prediction.shape[0],
+          width: prediction.shape[1])
       }
     }
   }
 
+  /// Adds `rows × width` outputs against targets of the same shape.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  mutating func add<Scalar: TensorScalar>(
+    predicted: UnsafePointer<Scalar>, expected: UnsafePointer<Scalar>, rows: Int, width: Int
+  ) {
+    samples += rows
+    elements += rows * width
+    for index in 0..<(rows * width) {
+      let difference = Double(predicted[index]) - Double(expected[index])
+      squaredError += difference * difference
+      absoluteError += abs(difference)
+    }
+    for row in 0..<rows {
+      let start = row * width
+      correct +=
+        Self.predictedClass(predicted + start, width: width)
+          == Self.predictedClass(expected + start, width: width) ? 1 : 0
+    }
+  }
+
   /// The index of the largest value (the first on ties), or the 0.5 threshold for one output.
-  static func predictedClass<Scalar: TensorScalar>(_ row: Slice<UnsafeBufferPointer<Scalar>>) -> Int
+  static func predictedClass<Scalar: TensorScalar>(_ row: UnsafePointer<Scalar>, width: Int) -> Int
   {
-    if row.count == 1 { return row[row.startIndex] >= 0.5 ? 1 : 0 }
-    var best = row.startIndex
-    for index in row.indices where row[index] > row[best] { best = index }
-    return best - row.startIndex
+    if width == 1 { return row[0] >= 0.5 ? 1 : 0 }
+    var best = 0
+    for index in 1..<max(width, 1) where row[index] > row[best] { best = index }
+    return best
   }
 
   func value(of metric: Metric) -> Double {
@@ -120,12 +133,22 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable, CustomStringConvert
     }
     prediction.withUnsafeBufferPointer { predicted in
       target.withUnsafeBufferPointer { expected in
-        for row in 0..<prediction.shape[0] {
-          let range = (row * width)..<((row + 1) * width)
-          counts[MetricTally.predictedClass(expected[range])][
-            MetricTally.predictedClass(predicted[range])] += 1
+        guard let predicted = predicted.baseAddress, let expected = expected.baseAddress else {
+          return
         }
+        add(predicted: predicted, expected: expected, rows: prediction.shape[0])
       }
+    }
+  }
+
+  /// Adds `rows` outputs against one-hot targets, both `rows × classCount`.
+  mutating func add<Scalar: TensorScalar>(
+    predicted: UnsafePointer<Scalar>, expected: UnsafePointer<Scalar>, rows: Int
+  ) {
+    let width = classNames.count
+    for row in 0..<rows {
+      counts[MetricTally.predictedClass(expected + row * width, width: width)][
+        MetricTally.predictedClass(predicted + row * width, width: width)] += 1
     }
   }
 
@@ -172,17 +195,43 @@ extension Layer {
   public func evaluate(on data: DataSet<Scalar>, loss: some Loss, batchSize: Int = 256) throws
     -> Evaluation
   {
+    guard batchSize > 0 else {
+      throw BackpropError.invalidArgument(
+        name: "batch size", detail: "\(batchSize) must be positive")
+    }
+    try requireFit(data, role: "data")
     var tally = MetricTally()
     var lossSum = 0.0
     var matrix = data.targetKind.classNames.map { ConfusionMatrix(classNames: $0) }
-    var inOrder: RandomGenerator? = nil
-    try GradientRecording.withoutRecording {
-      for batch in try data.batches(size: batchSize, shuffledBy: &inOrder) {
-        let output = try self(Variable(batch.features))
-        let batchLoss = try loss(output, batch.targets).value.scalar ?? .nan
-        lossSum += Double(batchLoss) * Double(loss.reduction == .mean ? batch.indices.count : 1)
-        try tally.add(prediction: output.value, target: batch.targets)
-        try matrix?.add(prediction: output.value, target: batch.targets)
+    let engine = fusedStep(for: loss)
+    let width = data.targetKind.width
+    try data.withRows { features, targets in
+      for start in stride(from: 0, to: data.count, by: batchSize) {
+        let rows = min(batchSize, data.count - start)
+        let (x, t) = (features + start * data.featureCount, targets + start * width)
+        func count(_ predicted: UnsafePointer<Scalar>) {
+          tally.add(predicted: predicted, expected: t, rows: rows, width: width)
+          matrix?.add(predicted: predicted, expected: t, rows: rows)
+        }
+        let batchLoss: Scalar
+        if let engine {
+          batchLoss = try engine.loss(features: x, targets: t, batch: rows)
+          count(engine.output)
+        } else {
+          let target = Tensor(copying: t, shape: [rows, width])
+          let (value, output) = try GradientRecording.withoutRecording {
+            let output = try self(Variable(Tensor(copying: x, shape: [rows, data.featureCount])))
+            return (try loss(output, target).value.scalar ?? .nan, output.value)
+          }
+          guard output.shape == [rows, width] else {
+            throw BackpropError.shapeMismatch(
+              operation: "evaluate", shapes: [output.shape, [rows, width]],
+              detail: "the model's outputs do not match the targets")
+          }
+          batchLoss = value
+          output.withUnsafeBufferPointer { if let base = $0.baseAddress { count(base) } }
+        }
+        lossSum += Double(batchLoss) * Double(loss.reduction == .mean ? rows : 1)
       }
     }
     let metrics = Dictionary(

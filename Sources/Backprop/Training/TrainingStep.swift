@@ -1,20 +1,64 @@
+/// Which engine trains: the fused step wherever the network and loss allow it, or the graph.
+///
+/// The two compute the same numbers (tested to 1e-12 in `Double`); the switch exists so that
+/// the tests can run the graph on networks the fused step would take.
+enum TrainingEngine {
+  /// Whether ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)``,
+  /// ``Layer/trainingStep(input:target:loss:optimizer:)`` and ``Layer/evaluate(on:loss:batchSize:)``
+  /// may use the fused step (task-local; on by default).
+  @TaskLocal static var usesFusedStep = true
+
+  /// Runs `body` with the graph only.
+  static func graphOnly<Result>(_ body: () throws -> Result) rethrows -> Result {
+    try $usesFusedStep.withValue(false, operation: body)
+  }
+}
+
 extension Layer {
-  /// One step of gradient descent on one batch: clear the gradients, run the model, compute the
-  /// loss, differentiate, update. Returns the loss before the update.
+  /// One step of gradient descent on one batch: run the model, compute the loss, differentiate,
+  /// update. Returns the loss before the update.
+  ///
+  /// A `Sequential` of `Linear` layers, element-wise activations and `Dropout` trained with one
+  /// of the built-in losses takes the fused step (``FusedStep``), with no graph; any other model
+  /// records the graph, clears the gradients and back-propagates. Both give the same numbers.
   ///
   /// The loss is checked before anything changes: a NaN or infinite loss throws
   /// ``BackpropError/nonFiniteLoss(value:epoch:)`` and leaves the weights as they were, the last
-  /// good ones.
+  /// good ones. An empty batch throws ``BackpropError/invalidArgument(name:detail:)``.
   @discardableResult
   public func trainingStep(
     input: Tensor<Scalar>, target: Tensor<Scalar>, loss: some Loss,
     optimizer: some Optimizer<Scalar>
   ) throws -> Scalar {
-    try step(input: input, target: target, loss: loss, optimizer: optimizer).loss
+    if let engine = fusedStep(for: loss), input.rank == 2, input.shape[1] == engine.inputCount,
+      target.shape == [input.shape[0], engine.outputCount]
+    {
+      try engine.loss.checkTargets(target)
+      return try input.withUnsafeBufferPointer { features in
+        try target.withUnsafeBufferPointer { targets in
+          guard let features = features.baseAddress, let targets = targets.baseAddress else {
+            throw BackpropError.invalidArgument(
+              name: "batch for \(loss)", detail: "the batch is empty (0 samples)")
+          }
+          return try engine.step(
+            features: features, targets: targets, batch: input.shape[0], optimizer: optimizer)
+        }
+      }
+    }
+    return try graphStep(input: input, target: target, loss: loss, optimizer: optimizer).loss
   }
 
-  /// ``trainingStep(input:target:loss:optimizer:)`` that also returns the model's output.
-  func step(
+  /// The fused step for this model and `loss`, or nil where the graph must train (a model that
+  /// is no `Sequential`, or one the fused step does not cover, or the graph asked for).
+  func fusedStep(for loss: some Loss) -> FusedStep<Scalar>? {
+    guard TrainingEngine.usesFusedStep, let network = self as? Sequential<Scalar> else {
+      return nil
+    }
+    return network.fusedStep(for: loss)
+  }
+
+  /// The graph's step, which also returns the model's output.
+  func graphStep(
     input: Tensor<Scalar>, target: Tensor<Scalar>, loss: some Loss,
     optimizer: some Optimizer<Scalar>
   ) throws -> (loss: Scalar, output: Tensor<Scalar>) {
@@ -28,5 +72,16 @@ extension Layer {
     try lossValue.backward()
     optimizer.step()
     return (scalar, output.value)
+  }
+}
+
+extension Sequential {
+  /// The network's fused step for `loss`, built once and kept while the loss stays the same.
+  func fusedStep(for loss: some Loss) -> FusedStep<Scalar>? {
+    let key = "\(type(of: loss)) \(loss)"
+    if let cached = fusedStepCache, cached.key == key { return cached.step }
+    let step = try? FusedStep(self, loss: loss)
+    fusedStepCache = (key, step)
+    return step
   }
 }

@@ -64,19 +64,20 @@ typedef enum {
 
 /// values[r][c] ← f(values[r][c] + bias[c]) over rows × width values, in place; bias may be NULL.
 /// tanh is Cephes' single-precision method (an odd polynomial below |x| = 0.625,
-/// 1 − 2/(e^{2|x|} + 1) above), the sigmoid 1/(1 + e^{−x}), both from one exponential (Cephes'
-/// expf) with fused multiply-adds: within 3 ulp, and the same bits at every instruction-set level
+/// 1 − 2/(e^{2|x|} + 1) above), the sigmoid 1/(1 + e^{−|x|}) (e^{−|x|}/(1 + e^{−|x|}) for x < 0),
+/// both from one exponential (Cephes' expf, which underflows into the subnormals and to 0 as the
+/// C library's does) with fused multiply-adds: within 3 ulp, and the same bits at every instruction-set level
 /// and on every platform.
 void bp_activate_f32(float *values, size_t rows, size_t width, const float *bias,
                      BPActivation activation);
 
-/// Softmax cross-entropy of rows × width logits against targets of the same shape: turns values
-/// into the softmax probabilities, sets delta = (p − t)/divisor and losses[row] = −Σ t·log p,
-/// computed as (Σ t)·log Σ exp(z − max z) − Σ t·(z − max z). Divisions are multiplications by
-/// a reciprocal (within 1.5 ulp). The exponential is the one of bp_activate_f32, so the results
-/// are the same at every level.
-void bp_softmax_cross_entropy_f32(float *values, const float *targets, float *delta,
-                                  float *losses, size_t rows, size_t width, float divisor);
+/// Softmax cross-entropy of rows × width logits against targets of the same shape, row by row:
+/// losses[row] = −Σ t·log p, computed as (Σ t)·log Σ exp(z − max z) − Σ t·(z − max z), and
+/// delta = scale·(p·Σt − t), the derivative of the row's loss times scale. The logits are left
+/// as they are. The exponential is the one of bp_activate_f32, so the results are the same at
+/// every level.
+void bp_softmax_cross_entropy_f32(const float *logits, const float *targets, float *delta,
+                                  float *losses, size_t rows, size_t width, float scale);
 
 /// Runs work(context, part) for part in [0, parts): part 0 on the calling thread, the others on
 /// persistent worker threads that spin briefly before sleeping, so that a split product pays
