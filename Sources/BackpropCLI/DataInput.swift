@@ -85,7 +85,7 @@ enum DataInput {
     case .npy, .idx:
       let array =
         format(of: path) == .npy
-        ? try NumPyArray(contentsOf: url).tensor(as: Float.self)
+        ? try NumPyArray.readTensor(contentsOf: url, as: Float.self)
         : try IDXFile(contentsOf: url).tensor(as: Float.self)
       let count = array.shape.first ?? 0
       return try array.reshaped(to: [count, array.count / max(count, 1)])

@@ -784,3 +784,33 @@ size_t bp_peak_resident_bytes(void) {
   return (size_t)usage.ru_maxrss * 1024;
 #endif
 }
+
+// MARK: - Optimizer updates, vectorized (no contraction into FMAs: the same bits everywhere)
+
+#define BP_OPTIMIZER_UPDATES(T, SUFFIX)                                                            \
+  void bp_adam_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m, T *restrict v,          \
+                        size_t n, T beta1, T beta2, T decay, T rate, T epsilon, T first_correction, \
+                        T second_correction) {                                                     \
+    _Pragma("STDC FP_CONTRACT OFF") for (size_t i = 0; i < n; i++) {                               \
+      T gradient = g[i] + decay * w[i];                                                            \
+      m[i] = beta1 * m[i] + (1 - beta1) * gradient;                                                \
+      v[i] = beta2 * v[i] + (1 - beta2) * gradient * gradient;                                     \
+      w[i] -= rate * (m[i] / first_correction) /                                                   \
+              (__builtin_elementwise_sqrt(v[i] / second_correction) + epsilon);                    \
+    }                                                                                              \
+  }                                                                                                \
+  void bp_sgd_##SUFFIX(T *restrict w, const T *restrict g, T *restrict velocity, size_t n,         \
+                       T rate, T momentum, T decay, bool nesterov, bool first) {                   \
+    _Pragma("STDC FP_CONTRACT OFF") if (!velocity) {                                               \
+      for (size_t i = 0; i < n; i++) w[i] -= rate * (g[i] + decay * w[i]);                         \
+      return;                                                                                      \
+    }                                                                                              \
+    for (size_t i = 0; i < n; i++) {                                                               \
+      T gradient = g[i] + decay * w[i];                                                            \
+      velocity[i] = first ? gradient : momentum * velocity[i] + gradient;                          \
+      w[i] -= rate * (nesterov ? gradient + momentum * velocity[i] : velocity[i]);                 \
+    }                                                                                              \
+  }
+
+BP_OPTIMIZER_UPDATES(float, f32)
+BP_OPTIMIZER_UPDATES(double, f64)

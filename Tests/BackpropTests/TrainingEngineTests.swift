@@ -9,14 +9,17 @@ struct TrainingEngineTests {
   enum OptimizerCase: CaseIterable {
     case plainSGD, momentumWithDecay, nesterov, adamWithDecay
 
-    func make(_ parameters: [Variable<Double>]) throws -> any Optimizer<Double> {
+    /// The optimizer, its learning rate scaled by `rate` (a summed loss needs a smaller one).
+    func make(_ parameters: [Variable<Double>], rate: Double = 1) throws -> any Optimizer<Double> {
       switch self {
-      case .plainSGD: try SGD(parameters: parameters, learningRate: 0.1)
+      case .plainSGD: try SGD(parameters: parameters, learningRate: 0.1 * rate)
       case .momentumWithDecay:
-        try SGD(parameters: parameters, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01)
+        try SGD(
+          parameters: parameters, learningRate: 0.05 * rate, momentum: 0.9, weightDecay: 0.01)
       case .nesterov:
-        try SGD(parameters: parameters, learningRate: 0.05, momentum: 0.8, nesterov: true)
-      case .adamWithDecay: try Adam(parameters: parameters, learningRate: 0.01, weightDecay: 0.02)
+        try SGD(parameters: parameters, learningRate: 0.05 * rate, momentum: 0.8, nesterov: true)
+      case .adamWithDecay:
+        try Adam(parameters: parameters, learningRate: 0.01 * rate, weightDecay: 0.02)
       }
     }
   }
@@ -82,7 +85,9 @@ struct TrainingEngineTests {
         let body = {
           try model.fit(
             train, validation: validation, loss: loss.loss,
-            optimizer: try optimizerCase.make(model.parameters), configuration: configuration)
+            optimizer: try optimizerCase.make(
+              model.parameters, rate: loss == .halfSumOfSquares ? 1.0 / 8 : 1),
+            configuration: configuration)
         }
         let history = try fused ? body() : TrainingEngine.graphOnly(body)
         return (history, model.parameters.map(\.value))

@@ -119,13 +119,34 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
 
   private static func requireFinite(_ tensor: Tensor<Scalar>, what: String, names: [String]) throws
   {
-    try tensor.withUnsafeBufferPointer { buffer in
-      guard let index = buffer.firstIndex(where: { !$0.isFinite }) else { return }
-      let columns = tensor.shape[1]
-      throw BackpropError.invalidArgument(
-        name: "\(what) '\(names[index % columns])' of sample \(index / columns)",
-        detail: "\(buffer[index]) is not finite")
+    let bad = tensor.withUnsafeBufferPointer { buffer -> Int? in
+      guard let base = buffer.baseAddress else { return nil }
+      return Scalar.self == Float.self
+        ? firstNonFinite(concrete(base, as: Float.self), count: buffer.count)
+        : firstNonFinite(concrete(base, as: Double.self), count: buffer.count)
     }
+    guard let index = bad else { return }
+    let columns = tensor.shape[1]
+    throw BackpropError.invalidArgument(
+      name: "\(what) '\(names[index % columns])' of sample \(index / columns)",
+      detail: "\(tensor.scalars[index]) is not finite")
+  }
+
+  /// The index of the first NaN or infinity, scanning in blocks that the compiler vectorizes.
+  private static func firstNonFinite<S: TensorScalar>(_ values: UnsafePointer<S>, count: Int)
+    -> Int?
+  {
+    let block = 4096
+    for start in stride(from: 0, to: count, by: block) {
+      let end = min(start + block, count)
+      // x − x is 0 for finite x and NaN otherwise; a NaN makes the sum NaN.
+      var sum: S = 0
+      for index in start..<end { sum += values[index] - values[index] }
+      if sum != 0 {
+        return (start..<end).first { !values[$0].isFinite }
+      }
+    }
+    return nil
   }
 
   // MARK: Shape
@@ -180,7 +201,8 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   /// `seed`; the fractions are of the whole, and the training part gets the rest.
   ///
   /// Part sizes are rounded down for validation and test, so a fraction never takes more samples
-  /// than asked. The same seed always gives the same split.
+  /// than asked. The same seed always gives the same split. When nothing is held out, the
+  /// training part is the data as they are, unshuffled and not copied.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when a fraction is outside [0, 1),
   ///   their sum reaches 1, or the training part would be empty.
@@ -203,6 +225,9 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
           "validation \(validationFraction) and test \(testFraction) leave no training samples "
           + "out of \(count)")
     }
+    // Nothing held out: the training part is the data themselves, not a shuffled copy (fit
+    // shuffles each epoch), so that a large data set is not held twice.
+    guard trainCount < count else { return DataSplit(train: self, validation: nil, test: nil) }
     var generator = RandomGenerator(seed: seed)
     let order = generator.permutation(count: count)
     return DataSplit(

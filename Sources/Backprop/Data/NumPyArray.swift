@@ -5,15 +5,28 @@ import Foundation
 /// Reads C-order arrays of float16/32/64, signed and unsigned integers of 1–8 bytes and booleans,
 /// in either byte order; writes float32 or float64. Fortran-order arrays and other types
 /// (complex, strings, objects) are rejected with a message naming them.
+///
+/// The array keeps the file's bytes and decodes them when asked: ``tensor(as:)`` converts straight
+/// into the tensor (a copy of the bytes when the types match), and
+/// ``readTensor(contentsOf:as:)`` reads a file's data into a tensor with no copy of the file in
+/// memory, at the speed of the disk.
 public struct NumPyArray: Sendable, Equatable {
   /// The array's dimensions.
   public let shape: [Int]
-  /// The values in row-major (C) order.
-  public let values: [Double]
   /// The NumPy type descriptor the file declared, such as `<f4`.
   public let descriptor: String
+  /// The data bytes, in the file's element type and byte order.
+  private let payload: Data
+  private let element: Element
 
   private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+  /// The values in row-major (C) order.
+  public var values: [Double] {
+    payload.withUnsafeBytes { bytes in
+      (0..<(bytes.count / element.size)).map { element.value(in: bytes, at: $0) }
+    }
+  }
 
   /// Creates an array from values in row-major order.
   ///
@@ -24,8 +37,9 @@ public struct NumPyArray: Sendable, Equatable {
         shape: shape, detail: "does not hold \(values.count) values")
     }
     self.shape = shape
-    self.values = values
     self.descriptor = "<f8"
+    self.element = Element(size: 8, bigEndian: false, kind: .float)
+    self.payload = values.withUnsafeBufferPointer { Data(buffer: $0) }
   }
 
   /// Reads a `.npy` file.
@@ -40,64 +54,134 @@ public struct NumPyArray: Sendable, Equatable {
 
   /// Parses the bytes of a `.npy` file; `source` names it in errors.
   public init(data: Data, source: String) throws {
-    let bytes = [UInt8](data)
-    func fail(_ offset: Int, _ detail: String) -> BackpropError {
-      .malformedData(source: source, location: "byte \(offset)", detail: ".npy: \(detail)")
+    let header = try data.withUnsafeBytes {
+      try Header(prefix: $0, fileSize: data.count, source: source)
     }
-    guard bytes.count >= 10, Array(bytes[0..<6]) == Self.magic else {
-      throw fail(0, "the file does not start with the magic string \\x93NUMPY")
-    }
-    let major = bytes[6]
-    let lengthSize = major == 1 ? 2 : 4
-    guard (1...3).contains(major), bytes.count >= 8 + lengthSize else {
-      throw fail(6, "format version \(major).\(bytes[7]) is not supported (1.0 to 3.0 are)")
-    }
-    let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-    let dataStart = 8 + lengthSize + headerLength
-    guard dataStart <= bytes.count,
-      let header = String(bytes: bytes[(8 + lengthSize)..<dataStart], encoding: .utf8)
-    else {
-      throw fail(8, "the header (\(headerLength) bytes) is truncated or not text")
-    }
-    guard let descriptor = Self.field("descr", in: header)?.trimmingCharacters(in: ["'", "\""]),
-      let order = Self.field("fortran_order", in: header),
-      let shapeText = Self.field("shape", in: header)
-    else {
-      throw fail(8 + lengthSize, "the header \(header) lacks descr, fortran_order or shape")
-    }
-    guard order == "False" else {
-      throw fail(
-        8 + lengthSize, "Fortran-order arrays are not supported; save with np.ascontiguousarray")
-    }
-    let dimensions = shapeText.trimmingCharacters(in: ["(", ")"]).split(separator: ",")
-      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    let shape = dimensions.compactMap { Int($0) }
-    guard shape.count == dimensions.count, shape.allSatisfy({ $0 >= 0 }) else {
-      throw fail(8 + lengthSize, "the shape \(shapeText) is not a tuple of sizes")
-    }
-    guard let decoder = Self.decoder(for: descriptor) else {
-      throw fail(
-        8 + lengthSize,
-        "the data type '\(descriptor)' is not supported (use float16/32/64, integers or bool)")
-    }
-    let available = bytes.count - dataStart
-    let needed = byteCount(shape: shape, elementSize: decoder.size)
-    guard needed == available else {
-      throw fail(
-        dataStart,
-        "the shape \(shape) of '\(descriptor)' needs \(needed.map(String.init) ?? "too many") "
-          + "data bytes but the file holds \(available)")
-    }
-    let count = available / decoder.size
-    self.shape = shape
-    self.descriptor = descriptor
-    self.values = (0..<count).map { index in
-      let start = dataStart + index * decoder.size
-      let word = (0..<decoder.size).reduce(UInt64(0)) { result, byte in
-        let position = decoder.bigEndian ? byte : decoder.size - 1 - byte
-        return result << 8 | UInt64(bytes[start + position])
+    shape = header.shape
+    descriptor = header.descriptor
+    element = header.element
+    payload = data.subdata(in: (data.startIndex + header.dataStart)..<data.endIndex)
+  }
+
+  /// The array as two arrays are equal: the same shape and values.
+  public static func == (lhs: NumPyArray, rhs: NumPyArray) -> Bool {
+    lhs.shape == rhs.shape && lhs.descriptor == rhs.descriptor && lhs.values == rhs.values
+  }
+
+  /// The values as a tensor of the array's shape, converted element by element (copied as they
+  /// are when the file holds the tensor's own type in this machine's byte order).
+  public func tensor<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) throws
+    -> Tensor<Scalar>
+  {
+    var tensor = try Tensor<Scalar>(zeros: shape)
+    payload.withUnsafeBytes { bytes in
+      tensor.withUnsafeMutableBufferPointer { target in
+        element.decode(bytes, into: target, from: 0)
       }
-      return decoder.convert(word)
+    }
+    return tensor
+  }
+
+  /// The array in a `.npy` file as a tensor of `Scalar`, read in pieces straight into the
+  /// tensor's storage: the file is never held in memory, so the peak is the tensor itself.
+  ///
+  /// - Throws: ``BackpropError/fileError(path:detail:)`` when the file cannot be read;
+  ///   ``BackpropError/malformedData(source:location:detail:)`` as ``init(data:source:)``.
+  public static func readTensor<Scalar: TensorScalar>(
+    contentsOf url: URL, as type: Scalar.Type = Scalar.self
+  ) throws -> Tensor<Scalar> {
+    let file = try FileReader(url)
+    defer { file.close() }
+    // The header's length is in its first 12 bytes; the whole header follows.
+    var prefix = try file.read(count: min(12, file.size))
+    let lengthSize = prefix.count > 6 && prefix[6] == 1 ? 2 : 4
+    if prefix.count >= 8 + lengthSize {
+      let length = (0..<lengthSize).reduce(0) { $0 | Int(prefix[8 + $1]) << (8 * $1) }
+      prefix += try file.read(count: min(8 + lengthSize + length, file.size) - prefix.count)
+    }
+    let header = try prefix.withUnsafeBytes {
+      try Header(prefix: $0, fileSize: file.size, source: url.path)
+    }
+    var tensor = try Tensor<Scalar>(zeros: header.shape)
+    try tensor.withUnsafeMutableBufferPointer { target in
+      if header.element.isNative(Scalar.self) {
+        try file.read(into: UnsafeMutableRawBufferPointer(target))
+        return
+      }
+      // Other types are converted a piece at a time.
+      let perPiece = max(1, (1 << 20) / header.element.size)
+      var piece = [UInt8](repeating: 0, count: perPiece * header.element.size)
+      for start in stride(from: 0, to: target.count, by: perPiece) {
+        let count = min(perPiece, target.count - start)
+        try piece.withUnsafeMutableBytes { bytes in
+          try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(count * header.element.size)]))
+          header.element.decode(
+            UnsafeRawBufferPointer(rebasing: bytes[0..<(count * header.element.size)]),
+            into: target, from: start)
+        }
+      }
+    }
+    return tensor
+  }
+
+  /// What a `.npy` header says, checked against the size of the file.
+  private struct Header {
+    let shape: [Int]
+    let descriptor: String
+    let element: Element
+    /// Where the data start.
+    let dataStart: Int
+
+    init(prefix bytes: UnsafeRawBufferPointer, fileSize: Int, source: String) throws {
+      func fail(_ offset: Int, _ detail: String) -> BackpropError {
+        .malformedData(source: source, location: "byte \(offset)", detail: ".npy: \(detail)")
+      }
+      guard bytes.count >= 10, Array(bytes[0..<6]) == NumPyArray.magic else {
+        throw fail(0, "the file does not start with the magic string \\x93NUMPY")
+      }
+      let major = bytes[6]
+      let lengthSize = major == 1 ? 2 : 4
+      guard (1...3).contains(major), bytes.count >= 8 + lengthSize else {
+        throw fail(6, "format version \(major).\(bytes[7]) is not supported (1.0 to 3.0 are)")
+      }
+      let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+      dataStart = 8 + lengthSize + headerLength
+      guard dataStart <= bytes.count,
+        let header = String(bytes: bytes[(8 + lengthSize)..<dataStart], encoding: .utf8)
+      else {
+        throw fail(8, "the header (\(headerLength) bytes) is truncated or not text")
+      }
+      guard
+        let descriptor = NumPyArray.field("descr", in: header)?.trimmingCharacters(in: ["'", "\""]),
+        let order = NumPyArray.field("fortran_order", in: header),
+        let shapeText = NumPyArray.field("shape", in: header)
+      else {
+        throw fail(8 + lengthSize, "the header \(header) lacks descr, fortran_order or shape")
+      }
+      guard order == "False" else {
+        throw fail(
+          8 + lengthSize, "Fortran-order arrays are not supported; save with np.ascontiguousarray")
+      }
+      let dimensions = shapeText.trimmingCharacters(in: ["(", ")"]).split(separator: ",")
+        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      let shape = dimensions.compactMap { Int($0) }
+      guard shape.count == dimensions.count, shape.allSatisfy({ $0 >= 0 }) else {
+        throw fail(8 + lengthSize, "the shape \(shapeText) is not a tuple of sizes")
+      }
+      guard let element = Element(descriptor) else {
+        throw fail(
+          8 + lengthSize,
+          "the data type '\(descriptor)' is not supported (use float16/32/64, integers or bool)")
+      }
+      let available = fileSize - dataStart
+      let needed = byteCount(shape: shape, elementSize: element.size)
+      guard needed == available else {
+        throw fail(
+          dataStart,
+          "the shape \(shape) of '\(descriptor)' needs \(needed.map(String.init) ?? "too many") "
+            + "data bytes but the file holds \(available)")
+      }
+      (self.shape, self.descriptor, self.element) = (shape, descriptor, element)
     }
   }
 
@@ -115,38 +199,68 @@ public struct NumPyArray: Sendable, Equatable {
     return rest[..<end].trimmingCharacters(in: .whitespaces)
   }
 
-  private struct Decoder {
+  /// An element type of the format: its size, byte order and kind.
+  struct Element: Sendable, Equatable {
+    enum Kind: Sendable { case float, signed, unsigned }
     let size: Int
     let bigEndian: Bool
-    let convert: (UInt64) -> Double
-  }
+    let kind: Kind
 
-  private static func decoder(for descriptor: String) -> Decoder? {
-    guard descriptor.count >= 3, let size = Int(descriptor.dropFirst(2)) else { return nil }
-    let order = descriptor.first
-    let kind = descriptor.dropFirst().first
-    guard order == "<" || order == ">" || order == "|" || order == "=" else { return nil }
-    let bigEndian = order == ">"
-    let convert: ((UInt64) -> Double)?
-    switch (kind, size) {
-    case ("f", 2): convert = { Double(Float16Bits.float(UInt16(truncatingIfNeeded: $0))) }
-    case ("f", 4): convert = { Double(Float(bitPattern: UInt32(truncatingIfNeeded: $0))) }
-    case ("f", 8): convert = { Double(bitPattern: $0) }
-    case ("i", 1): convert = { Double(Int8(truncatingIfNeeded: $0)) }
-    case ("i", 2): convert = { Double(Int16(truncatingIfNeeded: $0)) }
-    case ("i", 4): convert = { Double(Int32(truncatingIfNeeded: $0)) }
-    case ("i", 8): convert = { Double(Int64(bitPattern: $0)) }
-    case ("u", 1), ("u", 2), ("u", 4), ("u", 8), ("b", 1): convert = { Double($0) }
-    default: convert = nil
+    init(size: Int, bigEndian: Bool, kind: Kind) {
+      (self.size, self.bigEndian, self.kind) = (size, bigEndian, kind)
     }
-    return convert.map { Decoder(size: size, bigEndian: bigEndian, convert: $0) }
-  }
 
-  /// The values as a tensor of the array's shape.
-  public func tensor<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) throws
-    -> Tensor<Scalar>
-  {
-    try Tensor(shape: shape, scalars: values.map { Scalar($0) })
+    /// The element type of a descriptor such as `<f4`, or nil for one not supported.
+    init?(_ descriptor: String) {
+      guard descriptor.count >= 3, let size = Int(descriptor.dropFirst(2)) else { return nil }
+      let order = descriptor.first
+      guard order == "<" || order == ">" || order == "|" || order == "=" else { return nil }
+      let kind: Kind
+      switch (descriptor.dropFirst().first, size) {
+      case ("f", 2), ("f", 4), ("f", 8): kind = .float
+      case ("i", 1), ("i", 2), ("i", 4), ("i", 8): kind = .signed
+      case ("u", 1), ("u", 2), ("u", 4), ("u", 8), ("b", 1): kind = .unsigned
+      default: return nil
+      }
+      self.init(size: size, bigEndian: order == ">", kind: kind)
+    }
+
+    /// Whether the bytes are `Scalar`'s own, in this machine's byte order.
+    func isNative<Scalar: TensorScalar>(_ type: Scalar.Type) -> Bool {
+      kind == .float && size == MemoryLayout<Scalar>.size && bigEndian == (1.bigEndian == 1)
+    }
+
+    /// The element at `index` of `bytes`.
+    @inline(__always)
+    func value(in bytes: UnsafeRawBufferPointer, at index: Int) -> Double {
+      let start = index * size
+      var word: UInt64 = 0
+      for byte in 0..<size {
+        word = word << 8 | UInt64(bytes[start + (bigEndian ? byte : size - 1 - byte)])
+      }
+      switch (kind, size) {
+      case (.float, 2): return Double(Float16Bits.float(UInt16(truncatingIfNeeded: word)))
+      case (.float, 4): return Double(Float(bitPattern: UInt32(truncatingIfNeeded: word)))
+      case (.float, _): return Double(bitPattern: word)
+      case (.signed, 1): return Double(Int8(truncatingIfNeeded: word))
+      case (.signed, 2): return Double(Int16(truncatingIfNeeded: word))
+      case (.signed, 4): return Double(Int32(truncatingIfNeeded: word))
+      case (.signed, _): return Double(Int64(bitPattern: word))
+      case (.unsigned, _): return Double(word)
+      }
+    }
+
+    /// Decodes the elements of `bytes` into `target` from position `start` on.
+    func decode<Scalar: TensorScalar>(
+      _ bytes: UnsafeRawBufferPointer, into target: UnsafeMutableBufferPointer<Scalar>, from start: Int
+    ) {
+      let count = min(bytes.count / size, target.count - start)
+      if isNative(Scalar.self), let source = bytes.baseAddress, let base = target.baseAddress {
+        UnsafeMutableRawPointer(base + start).copyMemory(from: source, byteCount: count * size)
+        return
+      }
+      for index in 0..<count { target[start + index] = Scalar(value(in: bytes, at: index)) }
+    }
   }
 
   /// The bytes of a version 1.0 `.npy` file holding `tensor` as little-endian float32 or float64.
@@ -202,7 +316,7 @@ extension DataSet {
   public init(npyFeatures featuresURL: URL, targets targetsURL: URL, classification: Bool? = nil)
     throws
   {
-    let features = try NumPyArray(contentsOf: featuresURL)
+    let features: Tensor<Scalar> = try NumPyArray.readTensor(contentsOf: featuresURL)
     let targets = try NumPyArray(contentsOf: targetsURL)
     guard (1...2).contains(features.shape.count), (1...2).contains(targets.shape.count),
       features.shape[0] == targets.shape[0]
@@ -215,8 +329,7 @@ extension DataSet {
     }
     let count = features.shape[0]
     let width = features.shape.count == 2 ? features.shape[1] : 1
-    let featureTensor = try Tensor(
-      shape: [count, width], scalars: features.values.map { Scalar($0) })
+    let featureTensor = try features.reshaped(to: [count, width])
     let integral = !targets.descriptor.contains("f")
     if classification ?? (integral && targets.shape.count == 1) {
       try self.init(features: featureTensor, numericLabels: targets.values)
@@ -224,7 +337,7 @@ extension DataSet {
       let columns = targets.shape.count == 2 ? targets.shape[1] : 1
       try self.init(
         features: featureTensor,
-        targets: Tensor(shape: [count, columns], scalars: targets.values.map { Scalar($0) }))
+        targets: targets.tensor(as: Scalar.self).reshaped(to: [count, columns]))
     }
   }
 }

@@ -148,6 +148,8 @@ struct DemoContext {
   let print: (String) -> Void
   var report: DemoReport
   var generator: RandomGenerator
+  /// The loss after the last update of the latest ``train(_:inputs:targets:loss:optimizer:epochs:batching:label:afterEpoch:)``.
+  var lossAfterTraining = Double.nan
 
   init(name: Demo.Name, options: Demo.Options, print: @escaping (String) -> Void) {
     self.name = name
@@ -206,6 +208,22 @@ struct DemoContext {
       }
       try afterEpoch(epoch, &self)
     }
+    lossAfterTraining = try Self.loss(
+      of: model, inputs: inputs, targets: targets, loss: loss, samples: batching == .shuffledSamples ? samples : nil)
+    print("loss after training: \(Format.number(lossAfterTraining))")
+  }
+
+  /// The loss of the trained model: on the whole batch, or averaged over `samples` one by one
+  /// (as the epochs of per-sample training average it).
+  static func loss(
+    of model: Sequential<Double>, inputs: Tensor<Double>, targets: Tensor<Double>, loss: some Loss,
+    samples: [(input: Tensor<Double>, target: Tensor<Double>)]? = nil
+  ) throws -> Double {
+    guard let samples, !samples.isEmpty else {
+      return try loss.value(prediction: model(inputs), target: targets)
+    }
+    return try samples.reduce(0) { $0 + (try loss.value(prediction: model($1.input), target: $1.target)) }
+      / Double(samples.count)
   }
 
   /// Each sample as its own batch of one.

@@ -91,7 +91,7 @@ enum SineBoundaryDemo {
     let wrong = predicted.indices.filter { predicted[$0] != actual[$0] }
     let accuracy = Double(predicted.count - wrong.count) / Double(predicted.count)
     context.record("accuracy", accuracy)
-    context.record("final loss", context.report.lossHistory.last?.loss ?? .nan)
+    context.record("final loss", context.lossAfterTraining)
 
     context.print(
       "\npredicted class of each grid point (y from 1 at the top to -1; x from -1 to 1):")

@@ -56,7 +56,7 @@ enum SoftmaxDemo {
       model, inputs: inputs, targets: targets, loss: loss, optimizer: optimizer, epochs: epochs,
       batching: .fullBatch)
     context.record("initial loss", context.report.lossHistory.first?.loss ?? .nan)
-    context.record("final loss", context.report.lossHistory.last?.loss ?? .nan)
+    context.record("final loss", context.lossAfterTraining)
 
     _ = try context.recordPredictions(model, inputs: inputs, targets: targets) {
       try $0.softmax(alongAxis: -1)

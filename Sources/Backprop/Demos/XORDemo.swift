@@ -38,7 +38,7 @@ enum XORDemo {
     let predictions = try context.recordPredictions(model, inputs: inputs, targets: targets)
     let correct = zip(predictions.scalars, targets.scalars).filter { ($0 > 0.5) == ($1 > 0.5) }
       .count
-    context.record("final loss", context.report.lossHistory.last?.loss ?? .nan)
+    context.record("final loss", context.lossAfterTraining)
     context.record("outputs on the right side of 0.5", Double(correct))
     context.print("")
     context.printPredictionTable()
@@ -79,7 +79,7 @@ enum XORNoBiasDemo {
       model, inputs: inputs, targets: targets, loss: loss, optimizer: optimizer, epochs: epochs,
       batching: .fullBatch)
     let predictions = try context.recordPredictions(model, inputs: inputs, targets: targets)
-    let finalLoss = context.report.lossHistory.last?.loss ?? .nan
+    let finalLoss = context.lossAfterTraining
     let stuck = predictions.scalars[0]
     context.record("final loss", finalLoss)
     context.record("output for (0, 0)", stuck)
@@ -101,11 +101,12 @@ enum XORNoBiasDemo {
     var generator = start
     let withBias = try makeModel(bias: true, generator: &generator)
     let biasOptimizer = try SGD(parameters: withBias.parameters, learningRate: learningRate)
-    var biasLoss = Double.nan
     for _ in 0..<epochs {
-      biasLoss = try withBias.trainingStep(
+      try withBias.trainingStep(
         input: inputs, target: targets, loss: loss, optimizer: biasOptimizer)
     }
+    let biasLoss = try DemoContext.loss(
+      of: withBias, inputs: inputs, targets: targets, loss: loss)
     context.record("final loss with biases", biasLoss)
     context.print(
       "With biases, the same weights and settings reach loss \(Format.number(biasLoss)) "

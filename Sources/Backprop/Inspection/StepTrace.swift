@@ -142,29 +142,17 @@ extension StepTrace {
     var activation: Activation
   }
 
+  /// A stage's activation: an element-wise one, by its one definition, or the softmax inside
+  /// the cross-entropy loss.
   enum Activation: Equatable {
-    case sigmoid, tanh, relu, identity
-    case leaky(Double)
+    case elementwise(ElementwiseActivation)
     /// The softmax inside the cross-entropy loss.
     case softmax
 
-    init(_ activation: ElementwiseActivation) {
-      switch activation {
-      case .identity: self = .identity
-      case .sigmoid: self = .sigmoid
-      case .tanh: self = .tanh
-      case .relu: self = .relu
-      case .leaky(let slope): self = .leaky(slope)
-      }
-    }
-
+    /// The symbol in formulas (`σ`, `tanh`, `softmax`; empty for the identity).
     var name: String {
       switch self {
-      case .sigmoid: "σ"
-      case .tanh: "tanh"
-      case .relu: "ReLU"
-      case .identity: ""
-      case .leaky: "LeakyReLU"
+      case .elementwise(let activation): activation.symbol
       case .softmax: "softmax"
       }
     }
@@ -181,10 +169,10 @@ extension StepTrace {
       return Stage(
         linear: copy, weightFrozen: !dense.linear.weight.requiresGradient,
         biasFrozen: !(dense.linear.bias?.requiresGradient ?? false),
-        activation: Activation(dense.activation))
+        activation: .elementwise(dense.activation))
     }
     if loss == .crossEntropy {
-      guard stages[stages.count - 1].activation == .identity else {
+      guard stages[stages.count - 1].activation == .elementwise(.identity) else {
         throw BackpropError.invalidArgument(
           name: "cross-entropy trace", detail: "the network must end in logits (a Linear layer)")
       }
@@ -315,9 +303,8 @@ private struct TraceBuilder {
       for (j, neuron) in names[stage + 1].enumerated() {
         let formula: String
         switch definition.activation {
-        case .identity: formula = "net_\(neuron)"
+        case .elementwise(let activation): formula = activation.formula(neuron: neuron)
         case .softmax: formula = "exp(net_\(neuron)) / Σ exp(net)"
-        default: formula = "\(definition.activation.name)(net_\(neuron))"
         }
         add(
           "out_\(neuron)", "out_\(neuron)", .output, layer: stage + 1, neuron: neuron, formula,
@@ -331,6 +318,8 @@ private struct TraceBuilder {
     let outputNames = names[last]
     let predicted = outputs[last]
     let elements = Double(count * outputWidth)
+    let isLogitForm =
+      loss == .binaryCrossEntropy && stages[stages.count - 1].activation == .elementwise(.sigmoid)
     var total = 0.0
     for (k, neuron) in outputNames.enumerated() {
       let terms = (0..<count).map { s -> Double in
@@ -339,6 +328,10 @@ private struct TraceBuilder {
         case .halfSumOfSquares: return 0.5 * (t - y) * (t - y)
         case .meanSquaredError: return (y - t) * (y - t) / elements
         case .crossEntropy: return t == 0 ? 0 : -t * Foundation.log(max(y, 1e-300)) / Double(count)
+        case .binaryCrossEntropy where isLogitForm:
+          // The logit form of −(t·ln y + (1 − t)·ln(1 − y)), exact however saturated y is.
+          let z = nets[last][k][s]
+          return (max(z, 0) - z * t + Foundation.log1p(Foundation.exp(-abs(z)))) / elements
         case .binaryCrossEntropy:
           return
             -(t * Foundation.log(max(y, 1e-300)) + (1 - t) * Foundation.log(max(1 - y, 1e-300)))
@@ -407,11 +400,24 @@ private struct TraceBuilder {
           "dE_dout_\(neuron)", "∂E_total/∂out_\(neuron)", .lossByOutput, layer: layer,
           neuron: neuron, lossFormula, lossByOutput)
         let delta: [Double]
+        // A sigmoid before binary cross-entropy, like the softmax before cross-entropy, is
+        // differentiated with its loss: δ = (out − t)/n, which stays exact when σ saturates.
         if stages[stage].activation == .softmax {
           delta = (0..<count).map { (out[$0] - targets[j][$0]) / Double(count) }
           add(
             "delta_\(neuron)", "δ_\(neuron)", .delta, layer: layer, neuron: neuron,
             "(out_\(neuron) − t_\(neuron)) / \(count) (softmax and cross-entropy together)", delta)
+        } else if layer == last && isLogitForm {
+          let (derivative, formula) = Self.derivative(
+            stages[stage].activation, net: nets[layer][j], out: out, neuron: neuron)
+          add(
+            "dout_dnet_\(neuron)", "∂out_\(neuron)/∂net_\(neuron)", .outputByNet, layer: layer,
+            neuron: neuron, formula, derivative)
+          delta = (0..<count).map { (out[$0] - targets[j][$0]) / elements }
+          add(
+            "delta_\(neuron)", "δ_\(neuron)", .delta, layer: layer, neuron: neuron,
+            "(out_\(neuron) − t_\(neuron)) / \(Int(elements)) (σ and binary cross-entropy together)",
+            delta)
         } else {
           let (derivative, formula) = Self.derivative(
             stages[stage].activation, net: nets[layer][j], out: out, neuron: neuron)
@@ -496,11 +502,7 @@ private struct TraceBuilder {
         for j in nets.indices { result[j][s] = exponentials[j] / total }
       }
       return result
-    case .sigmoid: return nets.map { $0.map { 1 / (1 + Foundation.exp(-$0)) } }
-    case .tanh: return nets.map { $0.map { Foundation.tanh($0) } }
-    case .relu: return nets.map { $0.map { max($0, 0) } }
-    case .leaky(let slope): return nets.map { $0.map { $0 > 0 ? $0 : slope * $0 } }
-    case .identity: return nets
+    case .elementwise(let activation): return nets.map { $0.map { activation.value($0) } }
     }
   }
 
@@ -510,12 +512,12 @@ private struct TraceBuilder {
     -> ([Double], String)
   {
     switch activation {
-    case .sigmoid: (out.map { $0 * (1 - $0) }, "out_\(neuron)(1 − out_\(neuron))")
-    case .tanh: (out.map { 1 - $0 * $0 }, "1 − out_\(neuron)²")
-    case .relu: (net.map { $0 > 0 ? 1 : 0 }, "1 if net_\(neuron) > 0, else 0")
-    case .leaky(let slope):
-      (net.map { $0 > 0 ? 1 : slope }, "1 if net_\(neuron) > 0, else \(slope)")
-    case .identity, .softmax: (net.map { _ in 1 }, "1 (no activation)")
+    case .elementwise(let activation):
+      (
+        zip(net, out).map { activation.derivative(output: $1, input: $0) },
+        activation.derivativeFormula(neuron: neuron)
+      )
+    case .softmax: (net.map { _ in 1 }, "1 (no activation)")
     }
   }
 }

@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// Adam (Kingma and Ba, 2015): per-parameter step sizes from running moments of the gradient.
 ///
 /// The update follows PyTorch's `torch.optim.Adam`. With g = ∇w + λw and step count t:
@@ -52,31 +54,54 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   /// Applies one update to every trainable parameter that has a gradient, in place: no
   /// allocation after the first step.
   public func step() {
-    let (b1, b2, decay) = (Scalar(beta1), Scalar(beta2), Scalar(weightDecay))
-    let (rate, eps) = (Scalar(learningRate), Scalar(epsilon))
     for (index, parameter) in parameters.enumerated() {
       guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
       var (first, second) = moments[index] ?? (gradient.map { _ in 0 }, gradient.map { _ in 0 })
       moments[index] = nil
       powers[index] = (powers[index].beta1 * beta1, powers[index].beta2 * beta2)
-      let firstCorrection = Scalar(1 - powers[index].beta1)
-      let secondCorrection = Scalar(1 - powers[index].beta2)
+      let rule = Rule(
+        beta1: beta1, beta2: beta2, weightDecay: weightDecay, learningRate: learningRate,
+        epsilon: epsilon, firstCorrection: 1 - powers[index].beta1,
+        secondCorrection: 1 - powers[index].beta2)
       gradient.withUnsafeBufferPointer { gradient in
         parameter.value.withUnsafeMutableBufferPointer { weights in
           first.withUnsafeMutableBufferPointer { m in
             second.withUnsafeMutableBufferPointer { v in
-              for index in weights.indices {
-                let g = gradient[index] + decay * weights[index]
-                m[index] = b1 * m[index] + (1 - b1) * g
-                v[index] = b2 * v[index] + (1 - b2) * g * g
-                let denominator = (v[index] / secondCorrection).squareRoot() + eps
-                weights[index] -= rate * (m[index] / firstCorrection) / denominator
-              }
+              guard let w = weights.baseAddress, let m = m.baseAddress, let v = v.baseAddress,
+                let g = gradient.baseAddress
+              else { return }
+              rule.apply(w, g, m, v, count: weights.count)
             }
           }
         }
       }
       moments[index] = (first, second)
+    }
+  }
+
+  /// One parameter's update, with g = ∇w + λw:
+  /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − η(m/c₁)/(√(v/c₂) + ε).
+  private struct Rule {
+    let beta1, beta2, weightDecay, learningRate, epsilon, firstCorrection, secondCorrection:
+      Double
+
+    /// The update of `count` parameters, by the vectorized kernel of the scalar type.
+    func apply<S: TensorScalar>(
+      _ weights: UnsafeMutablePointer<S>, _ gradient: UnsafePointer<S>,
+      _ m: UnsafeMutablePointer<S>, _ v: UnsafeMutablePointer<S>, count: Int
+    ) {
+      if S.self == Float.self {
+        bp_adam_f32(
+          concrete(weights, as: Float.self), concrete(gradient, as: Float.self),
+          concrete(m, as: Float.self), concrete(v, as: Float.self), count, Float(beta1),
+          Float(beta2), Float(weightDecay), Float(learningRate), Float(epsilon),
+          Float(firstCorrection), Float(secondCorrection))
+      } else {
+        bp_adam_f64(
+          concrete(weights, as: Double.self), concrete(gradient, as: Double.self),
+          concrete(m, as: Double.self), concrete(v, as: Double.self), count, beta1, beta2,
+          weightDecay, learningRate, epsilon, firstCorrection, secondCorrection)
+      }
     }
   }
 

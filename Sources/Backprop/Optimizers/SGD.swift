@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
 ///
 /// The update follows PyTorch's `torch.optim.SGD` (no dampening). With g = ∇w + λw (λ the weight
@@ -49,32 +51,51 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
   /// Applies one update to every trainable parameter that has a gradient, in place: no
   /// allocation after the first step.
   public func step() {
-    let (rate, mu, decay) = (Scalar(learningRate), Scalar(momentum), Scalar(weightDecay))
     for (index, parameter) in parameters.enumerated() {
       guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
       let isFirst = velocities[index] == nil
-      if momentum > 0 && isFirst { velocities[index] = gradient.map { _ in 0 } }
-      var velocity = velocities[index]
+      var velocity = momentum > 0 ? velocities[index] ?? gradient.map { _ in 0 } : nil
       velocities[index] = nil
+      let rule = Rule(
+        learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+        weightDecay: weightDecay, isFirst: isFirst)
       gradient.withUnsafeBufferPointer { gradient in
         parameter.value.withUnsafeMutableBufferPointer { weights in
-          guard momentum > 0 else {
-            for index in weights.indices {
-              weights[index] -= rate * (gradient[index] + decay * weights[index])
-            }
-            return
-          }
-          velocity?.withUnsafeMutableBufferPointer { velocity in
-            for index in weights.indices {
-              let g = gradient[index] + decay * weights[index]
-              // v starts at g, as in PyTorch.
-              velocity[index] = isFirst ? g : mu * velocity[index] + g
-              weights[index] -= rate * (nesterov ? g + mu * velocity[index] : velocity[index])
-            }
+          guard let w = weights.baseAddress, let g = gradient.baseAddress else { return }
+          guard velocity != nil else { return rule.apply(w, g, nil, count: weights.count) }
+          velocity?.withUnsafeMutableBufferPointer { v in
+            rule.apply(w, g, v.baseAddress, count: weights.count)
           }
         }
       }
       velocities[index] = velocity
+    }
+  }
+
+  /// One parameter's update, with g = ∇w + λw: v ← μv + g (v = g at the first step), then
+  /// w ← w − η(g + μv) (Nesterov), w ← w − ηv, or w ← w − ηg without momentum.
+  private struct Rule {
+    let learningRate, momentum: Double
+    let nesterov: Bool
+    let weightDecay: Double
+    let isFirst: Bool
+
+    /// The update of `count` parameters, by the vectorized kernel of the scalar type.
+    func apply<S: TensorScalar>(
+      _ weights: UnsafeMutablePointer<S>, _ gradient: UnsafePointer<S>,
+      _ velocity: UnsafeMutablePointer<S>?, count: Int
+    ) {
+      if S.self == Float.self {
+        bp_sgd_f32(
+          concrete(weights, as: Float.self), concrete(gradient, as: Float.self),
+          velocity.map { concrete($0, as: Float.self) }, count, Float(learningRate),
+          Float(momentum), Float(weightDecay), nesterov, isFirst)
+      } else {
+        bp_sgd_f64(
+          concrete(weights, as: Double.self), concrete(gradient, as: Double.self),
+          velocity.map { concrete($0, as: Double.self) }, count, learningRate, momentum,
+          weightDecay, nesterov, isFirst)
+      }
     }
   }
 

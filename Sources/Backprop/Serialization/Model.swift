@@ -88,7 +88,8 @@ public struct Model<Scalar: TensorScalar> {
         operation: "Model.predict", shapes: [features.shape, [featureNames.count]],
         detail: "the model takes \(featureNames.count) features per row")
     }
-    let output = try network(try scaling.map { try $0.apply(to: features) } ?? features)
+    let output = try network.outputs(
+      for: try scaling.map { try $0.apply(to: features) } ?? features, loss: loss.loss)
     guard targetKind.classNames != nil else { return output }
     return try outputsAreProbabilities ? output : output.softmax(alongAxis: -1)
   }

@@ -57,6 +57,17 @@ extension Float: TensorScalar {
     into c: UnsafeMutablePointer<Float>,
     m: Int, n: Int, k: Int, scale: Float, accumulate: Bool
   ) {
+    product(
+      a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+      scale: scale, accumulate: accumulate, builtinOnly: false)
+  }
+
+  /// The product by the kernels of `Float`; see ``Kernels/product(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:tile:blas:builtin:builtinOnly:)``.
+  static func product(
+    _ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, scale: Float, accumulate: Bool,
+    builtinOnly: Bool
+  ) {
     Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
       scale: scale, accumulate: accumulate,
@@ -65,7 +76,7 @@ extension Float: TensorScalar {
       builtin: {
         bp_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         return true
-      })
+      }, builtinOnly: builtinOnly)
   }
 }
 
@@ -86,6 +97,17 @@ extension Double: TensorScalar {
     into c: UnsafeMutablePointer<Double>,
     m: Int, n: Int, k: Int, scale: Double, accumulate: Bool
   ) {
+    product(
+      a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+      scale: scale, accumulate: accumulate, builtinOnly: false)
+  }
+
+  /// The product by the kernels of `Double`; see ``Kernels/product(_:transposeA:_:transposeB:into:m:n:k:scale:accumulate:tile:blas:builtin:builtinOnly:)``.
+  static func product(
+    _ a: UnsafePointer<Double>, transposeA: Bool, _ b: UnsafePointer<Double>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, scale: Double, accumulate: Bool,
+    builtinOnly: Bool
+  ) {
     Kernels.product(
       a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
       scale: scale, accumulate: accumulate, tile: (8, 8),
@@ -93,7 +115,7 @@ extension Double: TensorScalar {
       builtin: {
         bp_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         return true
-      })
+      }, builtinOnly: builtinOnly)
   }
 }
 
@@ -138,6 +160,47 @@ func referenceMatrixProduct<Scalar: TensorScalar>(
         let bRow = b + p * n
         for j in 0..<n { cRow[j] += factor * bRow[j] }
       }
+    }
+  }
+}
+
+/// A buffer of a generic scalar type seen as the concrete type it is, so that a loop over it
+/// runs specialized code when it is called from code that is not (another module's generic
+/// code, a protocol witness).
+@inline(__always)
+func concrete<Scalar: TensorScalar, Concrete: TensorScalar>(
+  _ pointer: UnsafeMutablePointer<Scalar>, as type: Concrete.Type
+) -> UnsafeMutablePointer<Concrete> {
+  UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Concrete.self)
+}
+
+/// A read-only buffer seen as the concrete type it is.
+@inline(__always)
+func concrete<Scalar: TensorScalar, Concrete: TensorScalar>(
+  _ pointer: UnsafePointer<Scalar>, as type: Concrete.Type
+) -> UnsafePointer<Concrete> {
+  UnsafeRawPointer(pointer).assumingMemoryBound(to: Concrete.self)
+}
+
+extension TensorScalar {
+  /// C = s·op(A)·op(B) (+= when accumulating) by the built-in kernel alone, whatever the shape:
+  /// each element's sum is the same however the rows are cut, so a product on a part of a batch
+  /// gives the bits of the whole batch's.
+  @inline(__always)
+  static func multiplyMatricesBuiltin(
+    _ a: UnsafePointer<Self>, transposeA: Bool, _ b: UnsafePointer<Self>, transposeB: Bool,
+    into c: UnsafeMutablePointer<Self>, m: Int, n: Int, k: Int, scale: Self, accumulate: Bool
+  ) {
+    if Self.self == Float.self {
+      Float.product(
+        concrete(a, as: Float.self), transposeA: transposeA, concrete(b, as: Float.self),
+        transposeB: transposeB, into: concrete(c, as: Float.self), m: m, n: n, k: k,
+        scale: Float(scale), accumulate: accumulate, builtinOnly: true)
+    } else {
+      Double.product(
+        concrete(a, as: Double.self), transposeA: transposeA, concrete(b, as: Double.self),
+        transposeB: transposeB, into: concrete(c, as: Double.self), m: m, n: n, k: k,
+        scale: Double(scale), accumulate: accumulate, builtinOnly: true)
     }
   }
 }

@@ -150,8 +150,8 @@ final class FusedStep<Scalar: TensorScalar> {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for an empty batch;
   ///   ``BackpropError/nonFiniteLoss(value:epoch:)`` for a NaN or infinite loss, with every
   ///   parameter unchanged.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func step(
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
     optimizer: any Optimizer<Scalar>, upcomingFeatures: UnsafeRawBufferPointer? = nil
@@ -205,8 +205,8 @@ final class FusedStep<Scalar: TensorScalar> {
   }
 
   /// The loss of a batch in inference mode, leaving ``output`` with the model's outputs.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func loss(features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int) throws
     -> Scalar
   {
@@ -216,8 +216,8 @@ final class FusedStep<Scalar: TensorScalar> {
   }
 
   /// The model's outputs for a batch in inference mode, in ``output``.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func forward(features: UnsafePointer<Scalar>, batch: Int) throws {
     guard batch > 0 else { return }
     _ = try prepare(batch: batch, targets: nil, dropping: false)
@@ -331,8 +331,9 @@ final class FusedStep<Scalar: TensorScalar> {
     /// The middle of a step for some samples (rows of the batch), after the first product and
     /// before any parameter changes: the first layer's bias and activation, the forward pass of
     /// the other layers, each sample's loss, and δ of every layer, each passed down through
-    /// weights that have not changed yet. Every operation is row by row, so the rows may be split
-    /// in any way without changing a result.
+    /// weights that have not changed yet. Every operation is row by row, and the products run
+    /// on the built-in kernel (never OpenBLAS, whose sums depend on the rows it is given), so the
+    /// rows may be split in any way without changing a result.
     func propagate(rows: Range<Int>, through extent: Extent) {
       let count = rows.count
       // Z = A·W (the first layer's is done), then bias and activation in one pass over Z, then
@@ -343,7 +344,7 @@ final class FusedStep<Scalar: TensorScalar> {
         let output = activations[index] + offset
         guard let weight = addresses[2 * index] else { return }
         if index > 0 {
-          Scalar.multiplyMatrices(
+          Scalar.multiplyMatricesBuiltin(
             input(of: index) + rows.lowerBound * layout.inputs, transposeA: false, weight,
             transposeB: false, into: output, m: count, n: layout.outputs, k: layout.inputs,
             scale: 1, accumulate: false)
@@ -377,7 +378,7 @@ final class FusedStep<Scalar: TensorScalar> {
         let start = rows.lowerBound * layout.inputs
         let result = deltas[index - 1] + start
         guard let weight = addresses[2 * index] else { return }
-        Scalar.multiplyMatrices(
+        Scalar.multiplyMatricesBuiltin(
           deltas[index] + rows.lowerBound * layout.outputs, transposeA: false,
           weight, transposeB: true, into: result, m: count, n: layout.inputs,
           k: layout.outputs, scale: 1, accumulate: false)
