@@ -21,11 +21,20 @@ struct BenchCommand: ParsableCommand {
   )
 
   enum Workload: String, ExpressibleByArgument, CaseIterable {
-    case xor, mlp, wide
+    case xor, mlp, wide, read
   }
 
-  @Argument(help: "xor, mlp or wide.")
+  @Argument(help: "xor, mlp or wide; or read, which times loading --data as train loads it.")
   var workload: Workload
+
+  @Option(help: "For read: the data file (.csv, .npy or IDX).")
+  var data: String?
+
+  @Option(help: "For read: the targets of a .npy or IDX file.")
+  var labels: String?
+
+  @Option(help: "For read: the target column of a CSV file.")
+  var target: String?
 
   @Option(help: "sgd, or adam for mlp and wide (PyTorch's Adam, lr 0.001).")
   var optimizer: OptimizerChoice = .sgd
@@ -51,6 +60,7 @@ struct BenchCommand: ParsableCommand {
     if let kernel, !["generic", "avx2", "avx512"].contains(kernel) {
       throw ValidationError("--kernel takes generic, avx2 or avx512")
     }
+    if workload == .read && data == nil { throw ValidationError("read needs --data FILE") }
     if optimizer == .adam && workload == .xor {
       throw ValidationError("--optimizer adam is for mlp and wide; xor trains with plain SGD")
     }
@@ -63,9 +73,10 @@ struct BenchCommand: ParsableCommand {
       Kernels.instructionSet =
         ["generic": .generic, "avx2": .avx2, "avx512": .avx512][kernel] ?? .generic
     }
+    if workload == .read { return try read() }
     let (sizes, batch, samples, sgdRate): ([Int], Int, Int, Double) =
       switch workload {
-      case .xor: ([2, 4, 1], 4, 4, 0.1)
+      case .read, .xor: ([2, 4, 1], 4, 4, 0.1)
       case .mlp: ([784, 128, 10], 128, 60_000 / 128 * 128, 0.1)
       case .wide: ([784, 1024, 1024, 10], 256, 16_384, 0.05)
       }
@@ -136,6 +147,30 @@ struct BenchCommand: ParsableCommand {
         Kernels.usesBLAS && Kernels.isBLASAvailable
           ? "\"\(Kernels.blasCoreType ?? "on")\"" : "\"off\""
       ),
+    ]
+    print("{" + fields.map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "}")
+  }
+
+  /// Times reading `data` into a data set as `backprop train` reads it, and prints the bytes
+  /// read per second and the peak memory against the size of the data set.
+  private func read() throws {
+    let path = data ?? ""
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    let clock = ContinuousClock()
+    let start = clock.now
+    let set = try DataInput.load(
+      path: path, target: target, labels: labels, encoding: .automatic)
+    let elapsed = clock.now - start
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let dataBytes = (set.features.count + set.targets.count) * MemoryLayout<Float>.size
+    let fields: [(String, String)] = [
+      ("framework", "\"backprop\""), ("workload", "\"read\""),
+      ("file", "\"\(URL(fileURLWithPath: path).lastPathComponent)\""),
+      ("samples", "\(set.count)"), ("features", "\(set.featureCount)"),
+      ("seconds", String(format: "%.4f", seconds)), ("file_bytes", "\(size)"),
+      ("megabytes_per_second", String(format: "%.1f", Double(size) / seconds / 1e6)),
+      ("peak_rss_bytes", "\(Kernels.peakResidentBytes)"), ("data_bytes", "\(dataBytes)"),
     ]
     print("{" + fields.map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "}")
   }

@@ -33,8 +33,8 @@ enum DataInput {
       let columns = target.split(separator: ",").map {
         String($0).trimmingCharacters(in: .whitespaces)
       }
-      return try DataTable(csvFile: url).dataSet(
-        targetColumns: columns, featureColumns: features, encoding: encoding,
+      return try DataTable.dataSet(
+        csvFile: url, targetColumns: columns, featureColumns: features, encoding: encoding,
         classNames: classNames)
     case .npy, .idx:
       guard let labels else {
@@ -81,7 +81,7 @@ enum DataInput {
     let url = URL(fileURLWithPath: path)
     switch format(of: path) {
     case .csv:
-      return try DataTable(csvFile: url).features(named: names)
+      return try DataTable.features(csvFile: url, named: names)
     case .npy, .idx:
       let array =
         format(of: path) == .npy

@@ -11,12 +11,63 @@ extension DataTable {
   ///   not UTF-8, a parse error, or a row whose number of fields differs from the header's,
   ///   naming the line.
   public init(csvFile url: URL, delimiter: Unicode.Scalar = ",") throws {
-    let data = try FileData.read(url)
+    try self.init(csvData: try FileData.read(url), source: url.path, delimiter: delimiter)
+  }
+
+  /// Parses the bytes of a CSV file; `source` names it in errors.
+  init(csvData data: Data, source: String, delimiter: Unicode.Scalar) throws {
     guard let text = String(data: data, encoding: .utf8) else {
       throw BackpropError.malformedData(
-        source: url.path, location: nil, detail: "the file is not UTF-8 text")
+        source: source, location: nil, detail: "the file is not UTF-8 text")
     }
-    try self.init(csvText: text, source: url.path, delimiter: delimiter)
+    try self.init(csvText: text, source: source, delimiter: delimiter)
+  }
+
+  /// The data set in a CSV file with a header, as
+  /// ``DataTable/dataSet(targetColumns:featureColumns:encoding:classNames:as:)`` makes it: a file
+  /// of unquoted fields with numeric features is parsed straight into the feature tensor
+  /// (``NumericCSV``), any other by the general reader, which names the line and column of every
+  /// problem.
+  ///
+  /// - Throws: as ``init(csvFile:delimiter:)`` and
+  ///   ``DataTable/dataSet(targetColumns:featureColumns:encoding:classNames:as:)``.
+  public static func dataSet<Scalar: TensorScalar>(
+    csvFile url: URL, targetColumns: [String], featureColumns: [String]? = nil,
+    encoding: TargetEncoding = .automatic, classNames: [String]? = nil,
+    delimiter: Unicode.Scalar = ",", as type: Scalar.Type = Scalar.self
+  ) throws -> DataSet<Scalar> {
+    let data = try FileData.read(url)
+    if let table: NumericCSV.Table<Scalar> = NumericCSV.read(
+      data, source: url.path, delimiter: delimiter, targetColumns: targetColumns,
+      featureColumns: featureColumns),
+      let set = try? DataTable.dataSet(
+        features: table.features, featureNames: table.featureNames, targetColumns: targetColumns,
+        targetCells: table.targetCells, lineNumbers: table.lineNumbers, source: url.path,
+        encoding: encoding, classNames: classNames)
+    {
+      return set
+    }
+    return try DataTable(csvData: data, source: url.path, delimiter: delimiter).dataSet(
+      targetColumns: targetColumns, featureColumns: featureColumns, encoding: encoding,
+      classNames: classNames)
+  }
+
+  /// The feature matrix of the columns `names` in a CSV file with a header, by the fast reader
+  /// where it can, as ``DataTable/features(named:as:)`` gives it.
+  ///
+  /// - Throws: as ``init(csvFile:delimiter:)`` and ``DataTable/features(named:as:)``.
+  public static func features<Scalar: TensorScalar>(
+    csvFile url: URL, named names: [String], delimiter: Unicode.Scalar = ",",
+    as type: Scalar.Type = Scalar.self
+  ) throws -> Tensor<Scalar> {
+    let data = try FileData.read(url)
+    if let table: NumericCSV.Table<Scalar> = NumericCSV.read(
+      data, source: url.path, delimiter: delimiter, targetColumns: [], featureColumns: names)
+    {
+      return table.features
+    }
+    return try DataTable(csvData: data, source: url.path, delimiter: delimiter).features(
+      named: names)
   }
 
   /// Parses CSV text whose first row names the columns; `source` names it in errors.

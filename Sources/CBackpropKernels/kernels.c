@@ -814,3 +814,46 @@ size_t bp_peak_resident_bytes(void) {
 
 BP_OPTIMIZER_UPDATES(float, f32)
 BP_OPTIMIZER_UPDATES(double, f64)
+
+// MARK: - Piecewise-linear activations: ReLU, leaky ReLU and the identity, vectorized
+
+void bp_piecewise_linear_f32(float *restrict values, size_t rows, size_t width,
+                             const float *restrict bias, float slope, bool identity) {
+  for (size_t row = 0; row < rows; row++) {
+    float *restrict line = values + row * width;
+    if (bias) {
+      for (size_t column = 0; column < width; column++) line[column] += bias[column];
+    }
+    if (identity) continue;
+    if (slope == 0) {
+      for (size_t column = 0; column < width; column++) {
+        line[column] = line[column] > 0 ? line[column] : 0.0f;
+      }
+    } else {
+      for (size_t column = 0; column < width; column++) {
+        line[column] = line[column] > 0 ? line[column] : slope * line[column];
+      }
+    }
+  }
+}
+
+// MARK: - Finiteness, checked at memory speed
+
+#define BP_FIRST_NON_FINITE(T, BITS, MASK, SUFFIX)                                                 \
+  size_t bp_first_non_finite_##SUFFIX(const T *values, size_t n) {                                 \
+    const BITS *bits = (const BITS *)values;                                                       \
+    for (size_t start = 0; start < n; start += 4096) {                                             \
+      size_t end = start + 4096 < n ? start + 4096 : n;                                            \
+      BITS found = 0;                                                                              \
+      for (size_t i = start; i < end; i++) found |= (BITS)((bits[i] & MASK) == MASK);              \
+      if (found) {                                                                                 \
+        for (size_t i = start; i < end; i++) {                                                     \
+          if ((bits[i] & MASK) == MASK) return i;                                                  \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+    return n;                                                                                      \
+  }
+
+BP_FIRST_NON_FINITE(float, uint32_t, 0x7F800000u, f32)
+BP_FIRST_NON_FINITE(double, uint64_t, 0x7FF0000000000000ull, f64)

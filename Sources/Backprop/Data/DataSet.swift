@@ -1,3 +1,4 @@
+import CBackpropKernels
 import Foundation
 
 /// What a data set's targets are: values to regress, or classes to tell apart.
@@ -77,16 +78,19 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     try Self.requireFinite(features, what: "feature", names: names)
     try Self.requireFinite(targets, what: "target", names: kind.columnNames)
     if kind.classNames != nil {
-      try targets.withUnsafeBufferPointer { buffer in
-        let width = kind.width
-        for row in 0..<targets.shape[0] {
-          let slice = buffer[(row * width)..<((row + 1) * width)]
-          guard slice.allSatisfy({ $0 == 0 || $0 == 1 }), slice.reduce(0, +) == 1 else {
-            throw BackpropError.invalidArgument(
-              name: "classification target of sample \(row)",
-              detail: "\(Array(slice)) is not a one-hot row")
-          }
-        }
+      let width = kind.width
+      let bad = targets.withUnsafeBufferPointer { buffer -> Int? in
+        guard let base = buffer.baseAddress else { return nil }
+        let rows = targets.shape[0]
+        return Scalar.self == Float.self
+          ? firstRowNotOneHot(concrete(base, as: Float.self), rows: rows, width: width)
+          : firstRowNotOneHot(concrete(base, as: Double.self), rows: rows, width: width)
+      }
+      if let row = bad {
+        throw BackpropError.invalidArgument(
+          name: "classification target of sample \(row)",
+          detail:
+            "\(Array(targets.scalars[(row * width)..<((row + 1) * width)])) is not a one-hot row")
       }
     }
     self.features = features
@@ -130,23 +134,6 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     throw BackpropError.invalidArgument(
       name: "\(what) '\(names[index % columns])' of sample \(index / columns)",
       detail: "\(tensor.scalars[index]) is not finite")
-  }
-
-  /// The index of the first NaN or infinity, scanning in blocks that the compiler vectorizes.
-  private static func firstNonFinite<S: TensorScalar>(_ values: UnsafePointer<S>, count: Int)
-    -> Int?
-  {
-    let block = 4096
-    for start in stride(from: 0, to: count, by: block) {
-      let end = min(start + block, count)
-      // x − x is 0 for finite x and NaN otherwise; a NaN makes the sum NaN.
-      var sum: S = 0
-      for index in start..<end { sum += values[index] - values[index] }
-      if sum != 0 {
-        return (start..<end).first { !values[$0].isFinite }
-      }
-    }
-    return nil
   }
 
   // MARK: Shape
@@ -297,4 +284,30 @@ public struct Batch<Scalar: TensorScalar>: Sendable {
   public let targets: Tensor<Scalar>
   /// The index of each sample in the data set the batch came from.
   public let indices: [Int]
+}
+
+/// The index of the first NaN or infinity among `count` values, by the vectorized kernel.
+private func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
+  let index = bp_first_non_finite_f32(values, count)
+  return index < count ? index : nil
+}
+
+private func firstNonFinite(_ values: UnsafePointer<Double>, count: Int) -> Int? {
+  let index = bp_first_non_finite_f64(values, count)
+  return index < count ? index : nil
+}
+
+/// The first row of `rows × width` values that is not one-hot (a 1 and otherwise 0s).
+private func firstRowNotOneHot<S: TensorScalar>(_ values: UnsafePointer<S>, rows: Int, width: Int)
+  -> Int?
+{
+  for row in 0..<rows {
+    var (ones, others) = (0, 0)
+    for value in UnsafeBufferPointer(start: values + row * width, count: width) {
+      ones += value == 1 ? 1 : 0
+      others += value == 0 || value == 1 ? 0 : 1
+    }
+    if ones != 1 || others != 0 { return row }
+  }
+  return nil
 }

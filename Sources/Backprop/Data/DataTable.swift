@@ -106,8 +106,24 @@ public struct DataTable: Sendable, Equatable {
     }
     let targetIndices = try targetColumns.map(columnIndex(named:))
     let featureNames = featureColumns ?? columnNames.filter { !targetColumns.contains($0) }
-    let features: Tensor<Scalar> = try self.features(named: featureNames)
-    let targetCells = targetIndices.map { index in rows.map { $0[index] } }
+    return try Self.dataSet(
+      features: try self.features(named: featureNames), featureNames: featureNames,
+      targetColumns: targetColumns,
+      targetCells: targetIndices.map { index in rows.map { $0[index] } },
+      lineNumbers: lineNumbers, source: source, encoding: encoding, classNames: classNames)
+  }
+
+  /// A data set from a feature matrix and the cells of the target columns (one array per
+  /// column, one cell per row), as ``dataSet(targetColumns:featureColumns:encoding:classNames:as:)``
+  /// makes it; every reader of tables ends here.
+  ///
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the line and
+  ///   column of a target cell that is not a class or a finite number.
+  public static func dataSet<Scalar: TensorScalar>(
+    features: Tensor<Scalar>, featureNames: [String], targetColumns: [String],
+    targetCells: [[String]], lineNumbers: [Int], source: String,
+    encoding: TargetEncoding = .automatic, classNames: [String]? = nil
+  ) throws -> DataSet<Scalar> {
     let asClasses: Bool
     switch encoding {
     case .classes: asClasses = true
@@ -136,7 +152,11 @@ public struct DataTable: Sendable, Equatable {
         features: features, labels: labels, classNames: names, featureNames: featureNames,
         targetColumn: targetColumns[0])
     }
-    let targets: Tensor<Scalar> = try self.features(named: targetColumns)
+    let table = try DataTable(
+      source: source, columnNames: targetColumns,
+      rows: (0..<(targetCells.first?.count ?? 0)).map { row in targetCells.map { $0[row] } },
+      lineNumbers: lineNumbers)
+    let targets: Tensor<Scalar> = try table.features(named: targetColumns)
     return try DataSet(
       features: features, targets: targets, featureNames: featureNames,
       targetKind: .regression(columns: targetColumns))

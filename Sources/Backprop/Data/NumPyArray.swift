@@ -102,8 +102,7 @@ public struct NumPyArray: Sendable, Equatable {
     let header = try prefix.withUnsafeBytes {
       try Header(prefix: $0, fileSize: file.size, source: url.path)
     }
-    var tensor = try Tensor<Scalar>(zeros: header.shape)
-    try tensor.withUnsafeMutableBufferPointer { target in
+    return try Tensor<Scalar>(validShape: header.shape) { target in
       if header.element.isNative(Scalar.self) {
         try file.read(into: UnsafeMutableRawBufferPointer(target))
         return
@@ -114,14 +113,14 @@ public struct NumPyArray: Sendable, Equatable {
       for start in stride(from: 0, to: target.count, by: perPiece) {
         let count = min(perPiece, target.count - start)
         try piece.withUnsafeMutableBytes { bytes in
-          try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(count * header.element.size)]))
+          try file.read(
+            into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(count * header.element.size)]))
           header.element.decode(
             UnsafeRawBufferPointer(rebasing: bytes[0..<(count * header.element.size)]),
             into: target, from: start)
         }
       }
     }
-    return tensor
   }
 
   /// What a `.npy` header says, checked against the size of the file.
@@ -252,7 +251,8 @@ public struct NumPyArray: Sendable, Equatable {
 
     /// Decodes the elements of `bytes` into `target` from position `start` on.
     func decode<Scalar: TensorScalar>(
-      _ bytes: UnsafeRawBufferPointer, into target: UnsafeMutableBufferPointer<Scalar>, from start: Int
+      _ bytes: UnsafeRawBufferPointer, into target: UnsafeMutableBufferPointer<Scalar>,
+      from start: Int
     ) {
       let count = min(bytes.count / size, target.count - start)
       if isNative(Scalar.self), let source = bytes.baseAddress, let base = target.baseAddress {

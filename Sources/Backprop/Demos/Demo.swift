@@ -209,7 +209,8 @@ struct DemoContext {
       try afterEpoch(epoch, &self)
     }
     lossAfterTraining = try Self.loss(
-      of: model, inputs: inputs, targets: targets, loss: loss, samples: batching == .shuffledSamples ? samples : nil)
+      of: model, inputs: inputs, targets: targets, loss: loss,
+      samples: batching == .shuffledSamples ? samples : nil)
     print("loss after training: \(Format.number(lossAfterTraining))")
   }
 
@@ -222,7 +223,9 @@ struct DemoContext {
     guard let samples, !samples.isEmpty else {
       return try loss.value(prediction: model(inputs), target: targets)
     }
-    return try samples.reduce(0) { $0 + (try loss.value(prediction: model($1.input), target: $1.target)) }
+    return try samples.reduce(0) {
+      $0 + (try loss.value(prediction: model($1.input), target: $1.target))
+    }
       / Double(samples.count)
   }
 

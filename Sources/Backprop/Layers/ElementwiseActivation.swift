@@ -27,11 +27,19 @@ enum ElementwiseActivation: Equatable, Sendable {
     _ values: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, bias: UnsafePointer<Scalar>?
   ) {
     guard rows > 0, width > 0 else { return }
-    if Scalar.self == Float.self, self == .tanh || self == .sigmoid {
-      bp_activate_f32(
-        UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), rows, width,
-        UnsafeRawPointer(bias)?.assumingMemoryBound(to: Float.self),
-        self == .tanh ? BPActivationTanh : BPActivationSigmoid)
+    if Scalar.self == Float.self {
+      let (values, bias) = (
+        concrete(values, as: Float.self), bias.map { concrete($0, as: Float.self) }
+      )
+      switch self {
+      case .tanh, .sigmoid:
+        bp_activate_f32(
+          values, rows, width, bias, self == .tanh ? BPActivationTanh : BPActivationSigmoid)
+      case .identity: bp_piecewise_linear_f32(values, rows, width, bias, 0, true)
+      case .relu: bp_piecewise_linear_f32(values, rows, width, bias, 0, false)
+      case .leaky(let slope):
+        bp_piecewise_linear_f32(values, rows, width, bias, Float(slope), false)
+      }
       return
     }
     @inline(__always)
@@ -49,7 +57,7 @@ enum ElementwiseActivation: Equatable, Sendable {
     case .identity: each { $0 }
     case .sigmoid: each(Self.sigmoid)
     case .tanh: each(Scalar.tanh)
-    case .relu: each { $0 > 0 ? $0 : 0 }
+    case .relu: each { $0 > 0 ? $0 : 0 }  // never −0, as the Float kernel
     case .leaky(let slope):
       let slope = Scalar(slope)
       each { $0 > 0 ? $0 : slope * $0 }

@@ -82,8 +82,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   /// One parameter's update, with g = ∇w + λw:
   /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − η(m/c₁)/(√(v/c₂) + ε).
   private struct Rule {
-    let beta1, beta2, weightDecay, learningRate, epsilon, firstCorrection, secondCorrection:
-      Double
+    let beta1, beta2, weightDecay, learningRate, epsilon, firstCorrection, secondCorrection: Double
 
     /// The update of `count` parameters, by the vectorized kernel of the scalar type.
     func apply<S: TensorScalar>(

@@ -60,7 +60,14 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
   /// Creates a tensor of the given shape with every element equal to `value`.
   public init(shape: [Int], repeating value: Scalar) throws {
     _ = try Self.elementCount(of: shape)
-    self.init(validShape: shape) { $0.initialize(repeating: value) }
+    self.init(validShape: shape) { buffer in
+      guard value == 0 && value.sign == .plus, let base = buffer.baseAddress else {
+        return buffer.initialize(repeating: value)
+      }
+      // All bits zero is +0 in both scalar types: one memset, whatever the caller's context.
+      UnsafeMutableRawPointer(base).initializeMemory(
+        as: UInt8.self, repeating: 0, count: buffer.count * MemoryLayout<Scalar>.stride)
+    }
   }
 
   /// Creates a tensor of zeros.
@@ -73,7 +80,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
   init(copying elements: UnsafePointer<Scalar>, shape: [Int]) {
     self.init(validShape: shape) { buffer in
       guard let base = buffer.baseAddress else { return }
-      base.update(from: elements, count: buffer.count)
+      UnsafeMutableRawPointer(base).copyMemory(
+        from: elements, byteCount: buffer.count * MemoryLayout<Scalar>.stride)
     }
   }
 

@@ -152,7 +152,8 @@ extension Layer {
     let (inputs, width) = (data.featureCount, data.targetKind.width)
     let size = min(configuration.batchSize, data.count)
     let batchCount = (data.count + size - 1) / size
-    let gathered = generator == nil ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width)
+    let gathered =
+      generator == nil ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width)
 
     try data.withRows { features, targets in
       for epoch in 1...epochs {
@@ -224,7 +225,8 @@ extension Layer {
           if let current = best {
             let margin = monitor.rule.minimumDelta
             isBest =
-              monitor.higherIsBetter ? value > current.value + margin : value < current.value - margin
+              monitor.higherIsBetter
+              ? value > current.value + margin : value < current.value - margin
           } else {
             isBest = value.isFinite
           }
@@ -299,9 +301,14 @@ final class BatchBuffer<Scalar: TensorScalar> {
     _ indices: ArraySlice<Int>, _ allFeatures: UnsafePointer<Scalar>,
     _ allTargets: UnsafePointer<Scalar>
   ) -> (UnsafePointer<Scalar>, UnsafePointer<Scalar>) {
+    let (featureBytes, targetBytes) = (
+      inputs * MemoryLayout<Scalar>.stride, width * MemoryLayout<Scalar>.stride
+    )
     for (row, index) in indices.enumerated() {
-      (features + row * inputs).update(from: allFeatures + index * inputs, count: inputs)
-      (targets + row * width).update(from: allTargets + index * width, count: width)
+      UnsafeMutableRawPointer(features + row * inputs).copyMemory(
+        from: allFeatures + index * inputs, byteCount: featureBytes)
+      UnsafeMutableRawPointer(targets + row * width).copyMemory(
+        from: allTargets + index * width, byteCount: targetBytes)
     }
     return (UnsafePointer(features), UnsafePointer(targets))
   }

@@ -90,7 +90,9 @@ final class FusedStep<Scalar: TensorScalar> {
     }
     self.loss = rowLoss
     lossDescription = loss.description
-    stages = dense.map { Stage(weight: $0.linear.weight, bias: $0.linear.bias, dropout: $0.dropout) }
+    stages = dense.map {
+      Stage(weight: $0.linear.weight, bias: $0.linear.bias, dropout: $0.dropout)
+    }
     layouts = dense.enumerated().map { index, stage in
       Layout(
         inputs: stage.linear.inputSize ?? 0, outputs: stage.linear.outputSize ?? 0,
@@ -240,8 +242,7 @@ final class FusedStep<Scalar: TensorScalar> {
 
   /// Sizes the buffers, fixes each parameter's storage for the step, and draws the dropout
   /// masks (serially, in the order the graph draws them).
-  private func prepare(batch: Int, targets: UnsafePointer<Scalar>?, dropping: Bool) throws -> Pass
-  {
+  private func prepare(batch: Int, targets: UnsafePointer<Scalar>?, dropping: Bool) throws -> Pass {
     reserve(batch: batch)
     // Each parameter's storage is made unique once a step and then used through its address, so
     // that no use checks exclusivity or counts references; nothing else touches it meanwhile.
@@ -306,7 +307,9 @@ final class FusedStep<Scalar: TensorScalar> {
 
     /// The first product, then the middle for every row (split across threads when it pays),
     /// and the batch's loss (0 for a forward pass).
-    func run(features: UnsafePointer<Scalar>, through extent: Extent, warming: UnsafeRawBufferPointer?)
+    func run(
+      features: UnsafePointer<Scalar>, through extent: Extent, warming: UnsafeRawBufferPointer?
+    )
       -> Scalar
     {
       guard let firstWeight = addresses[0] else { return .nan }
@@ -350,7 +353,8 @@ final class FusedStep<Scalar: TensorScalar> {
             scale: 1, accumulate: false)
         }
         layout.activation.apply(
-          output, rows: count, width: layout.outputs, bias: addresses[2 * index + 1].map { UnsafePointer($0) })
+          output, rows: count, width: layout.outputs,
+          bias: addresses[2 * index + 1].map { UnsafePointer($0) })
         if let mask = masks[index], let target = dropped[index] {
           for element in offset..<(offset + count * layout.outputs) {
             target[element] = activations[index][element] * mask[element]

@@ -58,7 +58,8 @@ struct MetricTally {
         guard let predicted = predicted.baseAddress, let expected = expected.baseAddress else {
           return
         }
-        add(predicted: predicted, expected: expected, rows: prediction.shape[0],
+        add(
+          predicted: predicted, expected: expected, rows: prediction.shape[0],
           width: prediction.shape[1])
       }
     }

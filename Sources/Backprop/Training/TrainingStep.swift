@@ -72,7 +72,8 @@ extension Layer {
         for start in stride(from: 0, to: rows, by: 1024) {
           let count = min(1024, rows - start)
           try engine.forward(features: source + start * inputs, batch: count)
-          (target + start * width).update(from: engine.output, count: count * width)
+          UnsafeMutableRawPointer(target + start * width).copyMemory(
+            from: engine.output, byteCount: count * width * MemoryLayout<Scalar>.stride)
         }
       }
     }

@@ -71,6 +71,12 @@ typedef enum {
 void bp_activate_f32(float *values, size_t rows, size_t width, const float *bias,
                      BPActivation activation);
 
+/// values[r][c] ← f(values[r][c] + bias[c]) over rows × width values, in place, for the identity
+/// (f(x) = x), ReLU (slope 0: max(x, 0), never −0) and the leaky ReLU (x for x > 0, slope·x
+/// otherwise); bias may be NULL. Exact: each value is one addition and at most one product.
+void bp_piecewise_linear_f32(float *values, size_t rows, size_t width, const float *bias,
+                             float slope, bool identity);
+
 /// Softmax cross-entropy of rows × width logits against targets of the same shape, row by row:
 /// losses[row] = −Σ t·log p, computed as (Σ t)·log Σ exp(z − max z) − Σ t·(z − max z), and
 /// delta = scale·(p·Σt − t), the derivative of the row's loss times scale. The logits are left
@@ -112,5 +118,11 @@ void bp_sgd_f32(float *w, const float *g, float *velocity, size_t n, float rate,
 /// bp_sgd_f32 in double precision.
 void bp_sgd_f64(double *w, const double *g, double *velocity, size_t n, double rate,
                 double momentum, double decay, bool nesterov, bool first);
+
+/// The index of the first NaN or infinity among n values (n when there is none), read by
+/// integer operations on the exponent bits, vectorized.
+size_t bp_first_non_finite_f32(const float *values, size_t n);
+/// bp_first_non_finite_f32 in double precision.
+size_t bp_first_non_finite_f64(const double *values, size_t n);
 
 #endif
