@@ -116,30 +116,37 @@ extension DataTable {
   }
 }
 
-/// CSV output through CSV.swift's writer.
+/// CSV output as RFC 4180 writes it.
 public enum CSVText {
-  /// CSV text of a header and rows; the writer quotes the cells that need it.
+  /// CSV text of a header and rows, one line each ending in a line feed; a cell that holds a
+  /// comma, a quote or a line break is quoted, its quotes doubled. Written in one pass into one
+  /// buffer (a 60000-row prediction file takes a few tens of milliseconds).
   ///
-  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when the writer fails.
+  /// - Throws: nothing today; the signature leaves room for a writer that can fail.
   public static func make(header: [String], rows: [[String]]) throws -> String {
-    do {
-      let writer = try CSVWriter(stream: .toMemory())
-      for row in [header] + rows {
-        try writer.write(row: row)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity((rows.count + 1) * (header.count * 12 + 1))
+    for row in [header] + rows {
+      for (index, cell) in row.enumerated() {
+        if index > 0 { bytes.append(UInt8(ascii: ",")) }
+        let utf8 = cell.utf8
+        let needsQuotes = utf8.contains {
+          $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n")
+            || $0 == UInt8(ascii: "\r")
+        }
+        guard needsQuotes else {
+          bytes.append(contentsOf: utf8)
+          continue
+        }
+        bytes.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+          bytes.append(byte)
+          if byte == UInt8(ascii: "\"") { bytes.append(byte) }
+        }
+        bytes.append(UInt8(ascii: "\""))
       }
-      writer.stream.close()
-      guard
-        let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data,
-        let text = String(data: data, encoding: .utf8)
-      else {
-        throw BackpropError.invalidArgument(
-          name: "CSV output", detail: "the writer produced no text")
-      }
-      return text + "\n"
-    } catch let error as BackpropError {
-      throw error
-    } catch {
-      throw BackpropError.invalidArgument(name: "CSV output", detail: "\(error)")
+      bytes.append(UInt8(ascii: "\n"))
     }
+    return String(decoding: bytes, as: UTF8.self)
   }
 }

@@ -166,16 +166,18 @@ extension StepTrace {
       guard let a, let b, a.count == b.count else { return nil }
       return zip(a, b).map(*)
     }
+    // The smooth activations, whose derivative people take at the wrong variable; by their one
+    // definition.
+    let smooth = [ElementwiseActivation.sigmoid, .tanh].first { $0.symbol == activation }
     /// The derivative of this layer's activation evaluated at other values.
     func derivative(at values: [Double]?) -> [Double]? {
-      switch activation {
-      case "σ":
-        values?.map {
-          let s = 1 / (1 + Foundation.exp(-$0)); return s * (1 - s)
-        }
-      case "tanh": values?.map { 1 - Foundation.tanh($0) * Foundation.tanh($0) }
-      default: nil
-      }
+      guard let smooth else { return nil }
+      return values?.map { smooth.derivative(output: smooth.value($0), input: $0) }
+    }
+    /// The derivative's formula in the output (out(1 − out), 1 − out²) applied to other values.
+    func derivativeFormula(of values: [Double]?) -> [Double]? {
+      guard let smooth else { return nil }
+      return values?.map { smooth.derivative(output: $0, input: $0) }
     }
     let lossByOutput = values("dE_dout_\(neuron)")
     let out = values("out_\(neuron)")
@@ -199,10 +201,7 @@ extension StepTrace {
         product(lossByOutput, derivative(at: out)))
       add(
         .derivativeOfWrongVariable, "out(1 − out) or 1 − out² taken of net_\(neuron)",
-        product(
-          lossByOutput,
-          activation == "σ"
-            ? net?.map { $0 * (1 - $0) } : activation == "tanh" ? net?.map { 1 - $0 * $0 } : nil))
+        product(lossByOutput, derivativeFormula(of: net)))
     case .outputByNet:
       add(
         .derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)",
@@ -212,8 +211,7 @@ extension StepTrace {
         "the derivative taken at out_\(neuron), which is already activated", derivative(at: out))
       add(
         .derivativeOfWrongVariable, "out(1 − out) or 1 − out² taken of net_\(neuron)",
-        activation == "σ"
-          ? net?.map { $0 * (1 - $0) } : activation == "tanh" ? net?.map { 1 - $0 * $0 } : nil)
+        derivativeFormula(of: net))
     case .lossByOutput where layer < layers.count - 1:
       // Hidden neuron: Σ over the next layer of δ · w.
       let next = layers[layer + 1]

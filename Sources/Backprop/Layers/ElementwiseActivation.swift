@@ -4,9 +4,10 @@ import CBackpropKernels
 /// formulas that the inspection tools print.
 ///
 /// Every path computes an activation through this definition: the graph (``Variable/tanh()``
-/// and its siblings), the fused training step, ``StepTrace`` and ``TraceCheck``. `Float` tanh and
-/// sigmoid run a vectorized kernel (Cephes' method, within 3 ulp of the exact value, the same
-/// bits on every instruction-set level); everything else uses the C library's functions.
+/// and its siblings), the fused training step, ``StepTrace`` and ``TraceCheck``. In `Float` each
+/// runs a vectorized C kernel (tanh and σ by Cephes' method, within 3 ulp of the exact value and
+/// the same bits on every instruction-set level; the piecewise-linear ones exactly); in `Double`
+/// a Swift loop over the C library's functions.
 ///
 /// The derivative is read from the activation's output y = f(x): σ′ = y(1 − y), tanh′ = 1 − y²,
 /// ReLU′ and leaky ReLU′ from the sign of y (the sign of x for a slope ≥ 0; the derivative at 0

@@ -325,7 +325,7 @@ final class FusedStep<Scalar: TensorScalar> {
       Kernels.forEachRange(
         count: batch, parts: splits ? Kernels.threadCount : 1, block: 16, warming: warming
       ) { start, end in
-        propagate(rows: start..<end, through: extent)
+        propagate(rows: start..<end, through: extent, builtinOnly: splits)
       }
       guard extent >= .loss else { return 0 }
       return LossTotal.of(loss, sampleLosses, rows: batch, scale: scale)
@@ -334,10 +334,27 @@ final class FusedStep<Scalar: TensorScalar> {
     /// The middle of a step for some samples (rows of the batch), after the first product and
     /// before any parameter changes: the first layer's bias and activation, the forward pass of
     /// the other layers, each sample's loss, and δ of every layer, each passed down through
-    /// weights that have not changed yet. Every operation is row by row, and the products run
-    /// on the built-in kernel (never OpenBLAS, whose sums depend on the rows it is given), so the
-    /// rows may be split in any way without changing a result.
-    func propagate(rows: Range<Int>, through extent: Extent) {
+    /// weights that have not changed yet. Every operation is row by row, and when the middle is
+    /// split the products run on the built-in kernel (never OpenBLAS or the small-product loop,
+    /// whose sums depend on the rows they are given), so the rows may be split in any way
+    /// without changing a result.
+    func propagate(rows: Range<Int>, through extent: Extent, builtinOnly: Bool) {
+      /// A product of the middle: by the built-in kernel alone when the middle is split (the
+      /// decision rests on the shapes, never on the thread count), by any kernel otherwise.
+      func multiply(
+        _ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, transposeB: Bool,
+        into c: UnsafeMutablePointer<Scalar>, m: Int, n: Int, k: Int
+      ) {
+        if builtinOnly {
+          Scalar.multiplyMatricesBuiltin(
+            a, transposeA: false, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+            scale: 1, accumulate: false)
+        } else {
+          Scalar.multiplyMatrices(
+            a, transposeA: false, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+            scale: 1, accumulate: false)
+        }
+      }
       let count = rows.count
       // Z = A·W (the first layer's is done), then bias and activation in one pass over Z, then
       // the dropout mask.
@@ -347,10 +364,9 @@ final class FusedStep<Scalar: TensorScalar> {
         let output = activations[index] + offset
         guard let weight = addresses[2 * index] else { return }
         if index > 0 {
-          Scalar.multiplyMatricesBuiltin(
-            input(of: index) + rows.lowerBound * layout.inputs, transposeA: false, weight,
-            transposeB: false, into: output, m: count, n: layout.outputs, k: layout.inputs,
-            scale: 1, accumulate: false)
+          multiply(
+            input(of: index) + rows.lowerBound * layout.inputs, weight, transposeB: false,
+            into: output, m: count, n: layout.outputs, k: layout.inputs)
         }
         layout.activation.apply(
           output, rows: count, width: layout.outputs,
@@ -382,10 +398,9 @@ final class FusedStep<Scalar: TensorScalar> {
         let start = rows.lowerBound * layout.inputs
         let result = deltas[index - 1] + start
         guard let weight = addresses[2 * index] else { return }
-        Scalar.multiplyMatricesBuiltin(
-          deltas[index] + rows.lowerBound * layout.outputs, transposeA: false,
-          weight, transposeB: true, into: result, m: count, n: layout.inputs,
-          k: layout.outputs, scale: 1, accumulate: false)
+        multiply(
+          deltas[index] + rows.lowerBound * layout.outputs, weight, transposeB: true,
+          into: result, m: count, n: layout.inputs, k: layout.outputs)
         if let mask = masks[index - 1] {
           for element in 0..<(count * below.outputs) { result[element] *= mask[start + element] }
         }
