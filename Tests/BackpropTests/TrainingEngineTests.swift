@@ -104,6 +104,28 @@ struct TrainingEngineTests {
     }
   }
 
+  /// Inference through the fused forward pass (`evaluate`, the outputs `Model.predict` reads)
+  /// gives the graph's numbers, in chunks of 1024 rows and for every loss's output.
+  @Test(arguments: LossFunction.allCases)
+  func inferenceMatchesTheGraph(loss: LossFunction) throws {
+    let model = try Self.network(loss: loss, activation: .tanh, seed: 12)
+    var generator = RandomGenerator(seed: 13)
+    let features: Tensor<Double> = try randomTensor([2500, 5], &generator)
+    let fused = try model.outputs(for: features, loss: loss.loss)
+    let graph = try TrainingEngine.graphOnly { try model.outputs(for: features, loss: loss.loss) }
+    #expect(fused.shape == [2500, 3] && fused.isApproximatelyEqual(to: graph, tolerance: 1e-12))
+    let train = try Self.data(for: loss).0
+    let evaluations = try [true, false].map { useFused in
+      let body = { try model.evaluate(on: train, loss: loss.loss, batchSize: 7) }
+      return try useFused ? body() : TrainingEngine.graphOnly(body)
+    }
+    #expect(abs(evaluations[0].loss - evaluations[1].loss) <= 1e-12 * max(1, evaluations[1].loss))
+    #expect(evaluations[0].metrics.keys == evaluations[1].metrics.keys)
+    for (name, value) in evaluations[0].metrics {
+      #expect(abs(value - (evaluations[1].metrics[name] ?? .nan)) <= 1e-12, "\(name)")
+    }
+  }
+
   /// The reductions other than the defaults, and class-index targets, through `trainingStep`.
   @Test func trainingStepMatchesTheGraphForEveryReduction() throws {
     let losses: [(any Loss, LossFunction)] = [

@@ -89,17 +89,21 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
       _ weights: UnsafeMutablePointer<S>, _ gradient: UnsafePointer<S>,
       _ m: UnsafeMutablePointer<S>, _ v: UnsafeMutablePointer<S>, count: Int
     ) {
-      if S.self == Float.self {
-        bp_adam_f32(
-          concrete(weights, as: Float.self), concrete(gradient, as: Float.self),
-          concrete(m, as: Float.self), concrete(v, as: Float.self), count, Float(beta1),
-          Float(beta2), Float(weightDecay), Float(learningRate), Float(epsilon),
-          Float(firstCorrection), Float(secondCorrection))
-      } else {
-        bp_adam_f64(
-          concrete(weights, as: Double.self), concrete(gradient, as: Double.self),
-          concrete(m, as: Double.self), concrete(v, as: Double.self), count, beta1, beta2,
-          weightDecay, learningRate, epsilon, firstCorrection, secondCorrection)
+      Kernels.forEachElementRange(count: count) { start, end in
+        let n = end - start
+        if S.self == Float.self {
+          bp_adam_f32(
+            concrete(weights + start, as: Float.self), concrete(gradient + start, as: Float.self),
+            concrete(m + start, as: Float.self), concrete(v + start, as: Float.self), n,
+            Float(beta1), Float(beta2), Float(weightDecay), Float(learningRate), Float(epsilon),
+            Float(firstCorrection), Float(secondCorrection))
+        } else {
+          bp_adam_f64(
+            concrete(weights + start, as: Double.self),
+            concrete(gradient + start, as: Double.self), concrete(m + start, as: Double.self),
+            concrete(v + start, as: Double.self), n, beta1, beta2, weightDecay, learningRate,
+            epsilon, firstCorrection, secondCorrection)
+        }
       }
     }
   }

@@ -85,16 +85,20 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
       _ weights: UnsafeMutablePointer<S>, _ gradient: UnsafePointer<S>,
       _ velocity: UnsafeMutablePointer<S>?, count: Int
     ) {
-      if S.self == Float.self {
-        bp_sgd_f32(
-          concrete(weights, as: Float.self), concrete(gradient, as: Float.self),
-          velocity.map { concrete($0, as: Float.self) }, count, Float(learningRate),
-          Float(momentum), Float(weightDecay), nesterov, isFirst)
-      } else {
-        bp_sgd_f64(
-          concrete(weights, as: Double.self), concrete(gradient, as: Double.self),
-          velocity.map { concrete($0, as: Double.self) }, count, learningRate, momentum,
-          weightDecay, nesterov, isFirst)
+      Kernels.forEachElementRange(count: count) { start, end in
+        let n = end - start
+        if S.self == Float.self {
+          bp_sgd_f32(
+            concrete(weights + start, as: Float.self), concrete(gradient + start, as: Float.self),
+            velocity.map { concrete($0 + start, as: Float.self) }, n, Float(learningRate),
+            Float(momentum), Float(weightDecay), nesterov, isFirst)
+        } else {
+          bp_sgd_f64(
+            concrete(weights + start, as: Double.self),
+            concrete(gradient + start, as: Double.self),
+            velocity.map { concrete($0 + start, as: Double.self) }, n, learningRate, momentum,
+            weightDecay, nesterov, isFirst)
+        }
       }
     }
   }

@@ -206,6 +206,13 @@ public enum Kernels {
     }
   }
 
+  /// Runs `body` over [0, count) in ranges split across the threads when `count` elements of an
+  /// element-wise update are enough to pay for a second thread (about 64 Ki; mlp's first layer
+  /// has 100 352 weights): the parts are independent, so the split changes no result.
+  static func forEachElementRange(count: Int, _ body: (Int, Int) -> Void) {
+    forEachRange(count: count, parts: count >= 1 << 16 ? threadCount : 1, block: 1024, body)
+  }
+
   /// What the threads of ``forEachRange(count:parts:block:warming:_:)`` run.
   private struct RangeJob {
     let count: Int
