@@ -341,6 +341,28 @@ struct TrainingEngineTests {
     #expect(loss.isFinite)
   }
 
+  /// Binary cross-entropy refuses targets outside [0, 1] before training, on both paths.
+  @Test func binaryCrossEntropyRefusesTargetsOutsideTheUnitInterval() throws {
+    var generator = RandomGenerator(seed: 2)
+    let data = try DataSet<Double>(
+      features: try randomTensor([6, 5], &generator),
+      targets: try randomTensor([6, 3], &generator, low: 0, high: 3))
+    for fused in [true, false] {
+      let model = try Self.network(loss: .binaryCrossEntropy, activation: .tanh, seed: 3)
+      let before = model.parameters.map(\.value)
+      expectError(containing: "not in [0, 1]") {
+        let body = {
+          try model.fit(
+            data, loss: BinaryCrossEntropy(),
+            optimizer: try SGD(parameters: model.parameters, learningRate: 0.1),
+            configuration: FitConfiguration(epochs: 1, batchSize: 3))
+        }
+        _ = try fused ? body() : TrainingEngine.graphOnly(body)
+      }
+      #expect(model.parameters.map(\.value) == before)
+    }
+  }
+
   /// An empty batch is refused as empty, on both paths.
   @Test func anEmptyBatchIsRefused() throws {
     var generator = RandomGenerator(seed: 1)

@@ -149,6 +149,9 @@ extension Layer {
     var history = History()
     let epochs = configuration.epochs
     let engine = fusedStep(for: loss)
+    // The graph checks a batch's targets as it meets them; the fused step takes them checked.
+    try engine?.loss.checkTargets(data.targets)
+    if let validation { try engine?.loss.checkTargets(validation.targets) }
     let (inputs, width) = (data.featureCount, data.targetKind.width)
     let size = min(configuration.batchSize, data.count)
     let batchCount = (data.count + size - 1) / size

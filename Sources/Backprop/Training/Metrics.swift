@@ -205,6 +205,7 @@ extension Layer {
     var lossSum = 0.0
     var matrix = data.targetKind.classNames.map { ConfusionMatrix(classNames: $0) }
     let engine = fusedStep(for: loss)
+    try engine?.loss.checkTargets(data.targets)
     let width = data.targetKind.width
     try data.withRows { features, targets in
       for start in stride(from: 0, to: data.count, by: batchSize) {
