@@ -52,6 +52,9 @@ final class FusedStep<Scalar: TensorScalar> {
   /// The outputs after dropout, for the stages that have one.
   private var dropped: [UnsafeMutablePointer<Scalar>?] = []
   private var masks: [UnsafeMutablePointer<Scalar>?] = []
+  /// No mask for any stage: the masks of a step that drops nothing, made once so that such a
+  /// step allocates no array.
+  private let noMasks: [UnsafeMutablePointer<Scalar>?]
   private var deltas: [UnsafeMutablePointer<Scalar>] = []
   /// A column of ones, batch long: ∂E/∂b = onesᵀ·δ is a product like ∂E/∂W = Aᵀ·δ.
   private var ones = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
@@ -99,6 +102,7 @@ final class FusedStep<Scalar: TensorScalar> {
         activation: index == dense.count - 1 && rowLoss.absorbedActivation != nil
           ? .identity : stage.activation)
     }
+    noMasks = Array(repeating: nil, count: dense.count)
     parameterAddresses = .allocate(capacity: 2 * dense.count)
     parameterAddresses.initialize(repeating: nil, count: 2 * dense.count)
   }
@@ -256,7 +260,7 @@ final class FusedStep<Scalar: TensorScalar> {
         throw BackpropError.invalidArgument(name: "layer \(index)", detail: "it has no weights")
       }
     }
-    var masked: [UnsafeMutablePointer<Scalar>?] = Array(repeating: nil, count: stages.count)
+    var masked = noMasks
     if dropping {
       for index in stages.indices {
         guard let dropout = stages[index].dropout, dropout.isActive, let mask = masks[index] else {
