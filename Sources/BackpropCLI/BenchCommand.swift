@@ -2,6 +2,8 @@ import ArgumentParser
 import Backprop
 import Foundation
 
+extension OptimizerKind: ExpressibleByArgument {}
+
 /// `backprop bench`: the training workloads of `shared/bench/peers.py`, timed the same way.
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -37,11 +39,7 @@ struct BenchCommand: ParsableCommand {
   var target: String?
 
   @Option(help: "sgd, or adam for mlp and wide (PyTorch's Adam, lr 0.001).")
-  var optimizer: OptimizerChoice = .sgd
-
-  enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
-    case sgd, adam
-  }
+  var optimizer: OptimizerKind = .sgd
 
   @Option(help: "Threads for large products (default: all processors).")
   var threads: Int?
@@ -101,9 +99,9 @@ struct BenchCommand: ParsableCommand {
       features: Tensor(shape: [samples, sizes[0]], scalars: features),
       targets: Tensor(shape: [samples, sizes[sizes.count - 1]], scalars: targets))
     func makeOptimizer() throws -> any Optimizer<Float> {
-      optimizer == .adam
-        ? try Adam(parameters: network.parameters, learningRate: 0.001)
-        : try SGD(parameters: network.parameters, learningRate: sgdRate)
+      try optimizer.make(
+        parameters: network.parameters,
+        learningRate: optimizer == .adam ? optimizer.defaultLearningRate : sgdRate)
     }
     // One step outside the timed region, its result discarded, as peers.py compiles JAX's step
     // first: it loads BLAS, starts the worker threads and allocates the step's buffers.

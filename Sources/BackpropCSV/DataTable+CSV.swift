@@ -38,7 +38,7 @@ extension DataTable {
   ) throws -> DataSet<Scalar> {
     let data = try FileData.read(url)
     if let table: NumericCSV.Table<Scalar> = NumericCSV.read(
-      data, source: url.path, delimiter: delimiter, targetColumns: targetColumns,
+      data, delimiter: delimiter, targetColumns: targetColumns,
       featureColumns: featureColumns),
       let set = try? DataTable.dataSet(
         features: table.features, featureNames: table.featureNames, targetColumns: targetColumns,
@@ -62,7 +62,7 @@ extension DataTable {
   ) throws -> Tensor<Scalar> {
     let data = try FileData.read(url)
     if let table: NumericCSV.Table<Scalar> = NumericCSV.read(
-      data, source: url.path, delimiter: delimiter, targetColumns: [], featureColumns: names)
+      data, delimiter: delimiter, targetColumns: [], featureColumns: names)
     {
       return table.features
     }

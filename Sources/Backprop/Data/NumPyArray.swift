@@ -94,10 +94,8 @@ public struct NumPyArray: Sendable, Equatable {
     defer { file.close() }
     // The header's length is in its first 12 bytes; the whole header follows.
     var prefix = try file.read(count: min(12, file.size))
-    let lengthSize = prefix.count > 6 && prefix[6] == 1 ? 2 : 4
-    if prefix.count >= 8 + lengthSize {
-      let length = (0..<lengthSize).reduce(0) { $0 | Int(prefix[8 + $1]) << (8 * $1) }
-      prefix += try file.read(count: min(8 + lengthSize + length, file.size) - prefix.count)
+    if let dataStart = Header.dataStart(in: prefix) {
+      prefix += try file.read(count: min(dataStart, file.size) - prefix.count)
     }
     let header = try prefix.withUnsafeBytes {
       try Header(prefix: $0, fileSize: file.size, source: url.path)
@@ -125,6 +123,19 @@ public struct NumPyArray: Sendable, Equatable {
 
   /// What a `.npy` header says, checked against the size of the file.
   private struct Header {
+    /// Where the data start, from the header length that the first bytes of a file hold
+    /// (2 bytes from byte 8 in version 1, 4 in later ones); nil while those bytes are missing.
+    static func dataStart<Bytes: RandomAccessCollection<UInt8>>(in bytes: Bytes) -> Int?
+    where Bytes.Index == Int {
+      guard bytes.count > 6 else { return nil }
+      let lengthSize = bytes[bytes.startIndex + 6] == 1 ? 2 : 4
+      guard bytes.count >= 8 + lengthSize else { return nil }
+      let length = (0..<lengthSize).reduce(0) {
+        $0 | Int(bytes[bytes.startIndex + 8 + $1]) << (8 * $1)
+      }
+      return 8 + lengthSize + length
+    }
+
     let shape: [Int]
     let descriptor: String
     let element: Element
@@ -140,11 +151,11 @@ public struct NumPyArray: Sendable, Equatable {
       }
       let major = bytes[6]
       let lengthSize = major == 1 ? 2 : 4
-      guard (1...3).contains(major), bytes.count >= 8 + lengthSize else {
+      guard (1...3).contains(major), let dataStart = Self.dataStart(in: bytes) else {
         throw fail(6, "format version \(major).\(bytes[7]) is not supported (1.0 to 3.0 are)")
       }
-      let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-      dataStart = 8 + lengthSize + headerLength
+      let headerLength = dataStart - 8 - lengthSize
+      self.dataStart = dataStart
       guard dataStart <= bytes.count,
         let header = String(bytes: bytes[(8 + lengthSize)..<dataStart], encoding: .utf8)
       else {

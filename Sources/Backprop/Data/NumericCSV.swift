@@ -5,7 +5,7 @@ import Foundation
 /// and only the target cells are kept as text.
 ///
 /// Anything else (a quote, a ragged row, a cell that is not a number, a missing column) makes
-/// ``read(_:source:delimiter:targetColumns:featureColumns:as:)`` return nil, and the general
+/// ``read(_:delimiter:targetColumns:featureColumns:as:)`` return nil, and the general
 /// reader (`DataTable(csvFile:)` in `BackpropCSV`), which names the line and column of every
 /// problem, reads the file instead.
 public enum NumericCSV {
@@ -27,7 +27,7 @@ public enum NumericCSV {
   /// Reads CSV bytes whose first row names the columns, when they are of the simple kind;
   /// `featureColumns` nil means every column but the targets.
   public static func read<Scalar: TensorScalar>(
-    _ data: Data, source: String, delimiter: Unicode.Scalar = ",", targetColumns: [String],
+    _ data: Data, delimiter: Unicode.Scalar = ",", targetColumns: [String],
     featureColumns: [String]?, as type: Scalar.Type = Scalar.self
   ) -> Table<Scalar>? {
     guard delimiter.isASCII, delimiter != "\"" else { return nil }

@@ -14,7 +14,7 @@ import CBackpropKernels
 /// is taken as the slope, 0 for ReLU).
 enum ElementwiseActivation: Equatable, Sendable {
   /// The cases: identity; σ(x) = 1/(1 + e^−x); tanh; ReLU max(0, x); leaky ReLU, x for x > 0
-  /// and slope·x otherwise.)
+  /// and slope·x otherwise.
   case identity, sigmoid, tanh, relu
   case leaky(slope: Double)
 

@@ -32,12 +32,15 @@ protocol RowLoss: Loss {
 }
 
 extension RowLoss {
+  /// No activation is taken in, unless the loss says otherwise.
   var absorbedActivation: ElementwiseActivation? { nil }
+
+  /// Any input, unless the loss says it must be logits.
+  var needsLogits: Bool { false }
 
   /// Checks that the loss can take these targets (any finite values, unless the loss says
   /// otherwise).
   func checkTargets<Scalar: TensorScalar>(_ targets: Tensor<Scalar>) throws {}
-  var needsLogits: Bool { false }
 
   /// The loss of a batch from its row terms: s·Σ terms, summed in row order.
   @inline(__always)

@@ -57,11 +57,9 @@ public struct SoftmaxCrossEntropy: Loss, RowLoss {
     width: Int, scale: Scalar
   ) {
     if Scalar.self == Float.self {
-      func float<T>(_ pointer: UnsafePointer<T>) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(mutating: pointer).assumingMemoryBound(to: Float.self)
-      }
       Kernels.softmaxCrossEntropy(
-        float(input), targets: float(targets), delta: float(delta), losses: float(losses),
+        concrete(UnsafePointer(input), as: Float.self), targets: concrete(targets, as: Float.self),
+        delta: concrete(delta, as: Float.self), losses: concrete(losses, as: Float.self),
         rows: rows, width: width, scale: Float(scale))
       return
     }
