@@ -1,7 +1,8 @@
 // Matrix-product kernels for Backprop: a cache-blocked GEMM whose inner kernel is chosen at run
 // time (AVX-512, AVX2 + FMA, or portable C), with per-function target attributes so that the
-// package builds for plain x86-64 without any compiler flag. AVX2 and C pack both operands into
-// panels; AVX-512 reads A in place and packs B only when it is transposed.
+// package builds for plain x86-64 without any compiler flag. AVX2 and C pack B into panels and
+// read A in place unless it is transposed (then packed too); AVX-512 reads A in place and packs B
+// only when it is transposed.
 //
 // Every element of C is accumulated in the same order (k ascending, in blocks of KC, each with
 // fused multiply-adds) whatever the instruction set, the tile position or the part of C being
@@ -95,47 +96,70 @@ static _Thread_local size_t packed_b_capacity = 0;
 /// Packs lines [l0, l0 + count) of an operand over depths [p0, p0 + kc) in panels of `width`
 /// lines: panel by panel, depth by depth, `width` values (zero beyond the last line). A line is a
 /// row of op(A) or a column of op(B); element (line, p) lies at m[p * ld + line] when the lines
-/// are contiguous in memory (A transposed, B not) and at m[line * ld + p] otherwise. Both loops
-/// read memory in order, so that packing keeps pace with the micro-kernel on small products.
+/// are contiguous in memory (A transposed, B not) and at m[line * ld + p] otherwise. Both ways
+/// read memory in order, so that packing keeps pace with the micro-kernel.
 static void pack(bool lines_contiguous, const float *m, size_t ld, size_t l0, size_t count,
                  size_t p0, size_t kc, size_t width, float *out) {
-  for (size_t panel = 0; panel < count; panel += width, out += kc * width) {
-    size_t lines = count - panel < width ? count - panel : width;
-    if (lines_contiguous) {
-      const float *source = m + p0 * ld + l0 + panel;
-      for (size_t p = 0; p < kc; p++, source += ld) {
-        float *row = out + p * width;
-        for (size_t line = 0; line < lines; line++) row[line] = source[line];
+  if (lines_contiguous) {
+    // Depth by depth, each depth's `count` values read in one run: going panel by panel instead
+    // would read a short piece of every depth's row, a new page each time for a wide operand,
+    // which no prefetcher follows (it made packing a fifth of a large product's time).
+    for (size_t p = 0; p < kc; p++) {
+      const float *source = m + (p0 + p) * ld + l0;
+      float *row = out + p * width;
+      size_t panel = 0;
+      // Whole panels copied with the width known to the compiler, so as a few vector moves.
+#define BP_WHOLE_PANELS(w)                                \
+  case w:                                                 \
+    for (; panel + w <= count; panel += w, row += kc * w) \
+      memcpy(row, source + panel, w * sizeof(float));     \
+    break;
+      switch (width) {
+        BP_WHOLE_PANELS(4)
+        BP_WHOLE_PANELS(6)
+        BP_WHOLE_PANELS(8)
+        BP_WHOLE_PANELS(16)
+        BP_WHOLE_PANELS(32)
+        default:
+          break;
+      }
+#undef BP_WHOLE_PANELS
+      for (; panel < count; panel += width, row += kc * width) {
+        size_t lines = count - panel < width ? count - panel : width;
+        for (size_t line = 0; line < lines; line++) row[line] = source[panel + line];
         for (size_t line = lines; line < width; line++) row[line] = 0;
       }
-    } else {
-      size_t line = 0;
+    }
+    return;
+  }
+  for (size_t panel = 0; panel < count; panel += width, out += kc * width) {
+    size_t lines = count - panel < width ? count - panel : width;
+    size_t line = 0;
 #if BP_X86
-      // Four lines at a time, by 4×4 transposes in SSE registers (every x86-64 has them).
-      for (; line + 4 <= lines; line += 4) {
-        const float *source = m + (l0 + panel + line) * ld + p0;
-        size_t p = 0;
-        for (; p + 4 <= kc; p += 4) {
-          __m128 r0 = _mm_loadu_ps(source + p), r1 = _mm_loadu_ps(source + ld + p);
-          __m128 r2 = _mm_loadu_ps(source + 2 * ld + p), r3 = _mm_loadu_ps(source + 3 * ld + p);
-          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-          _mm_storeu_ps(out + p * width + line, r0);
-          _mm_storeu_ps(out + (p + 1) * width + line, r1);
-          _mm_storeu_ps(out + (p + 2) * width + line, r2);
-          _mm_storeu_ps(out + (p + 3) * width + line, r3);
-        }
-        for (; p < kc; p++) {
-          for (size_t q = 0; q < 4; q++) out[p * width + line + q] = source[q * ld + p];
-        }
+    // Four lines at a time, by 4×4 transposes in SSE registers (every x86-64 has them).
+    for (; line + 4 <= lines; line += 4) {
+      const float *source = m + (l0 + panel + line) * ld + p0;
+      size_t p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        __m128 r0 = _mm_loadu_ps(source + p), r1 = _mm_loadu_ps(source + ld + p);
+        __m128 r2 = _mm_loadu_ps(source + 2 * ld + p), r3 = _mm_loadu_ps(source + 3 * ld + p);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _mm_storeu_ps(out + p * width + line, r0);
+        _mm_storeu_ps(out + (p + 1) * width + line, r1);
+        _mm_storeu_ps(out + (p + 2) * width + line, r2);
+        _mm_storeu_ps(out + (p + 3) * width + line, r3);
       }
+      for (; p < kc; p++) {
+        for (size_t q = 0; q < 4; q++) out[p * width + line + q] = source[q * ld + p];
+      }
+    }
 #endif
-      for (; line < lines; line++) {
-        const float *source = m + (l0 + panel + line) * ld + p0;
-        for (size_t p = 0; p < kc; p++) out[p * width + line] = source[p];
-      }
-      for (size_t line = lines; line < width; line++) {
-        for (size_t p = 0; p < kc; p++) out[p * width + line] = 0;
-      }
+    for (; line < lines; line++) {
+      const float *source = m + (l0 + panel + line) * ld + p0;
+      for (size_t p = 0; p < kc; p++) out[p * width + line] = source[p];
+    }
+    for (size_t line = lines; line < width; line++) {
+      for (size_t p = 0; p < kc; p++) out[p * width + line] = 0;
     }
   }
 }
@@ -163,16 +187,20 @@ static inline __attribute__((always_inline)) void store_tile(const float *tile, 
   }
 }
 
-// MARK: - Micro-kernels: C[mr×nr] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR]
+// MARK: - Micro-kernels: C[mr×nr] (+)= A[mr×kc] · Bpanel[kc×NR]
 
-static void kernel_generic(size_t kc, const float *a, const float *b, Output out, size_t mr,
-                           size_t nr) {
+// A micro-kernel reads A(r, p) at a[r * row_step + p * depth_step]: from a packed panel
+// (row_step 1, depth_step MR), or in place from a row-major A (row_step lda, depth_step 1), which
+// spares a copy of A; rows past mr read row 0 and are not stored. B comes from a packed panel.
+
+static void kernel_generic(size_t kc, const float *a, size_t row_step, size_t depth_step,
+                           const float *b, Output out, size_t mr, size_t nr) {
   float tile[4 * 8] = {0};
   for (size_t p = 0; p < kc; p++) {
     for (size_t r = 0; r < 4; r++) {
-      for (size_t s = 0; s < 8; s++) tile[r * 8 + s] = fmaf(a[r], b[s], tile[r * 8 + s]);
+      float x = a[(r < mr ? r : 0) * row_step + p * depth_step];
+      for (size_t s = 0; s < 8; s++) tile[r * 8 + s] = fmaf(x, b[s], tile[r * 8 + s]);
     }
-    a += 4;
     b += 8;
   }
   store_tile(tile, 8, out, mr, nr);
@@ -181,25 +209,54 @@ static void kernel_generic(size_t kc, const float *a, const float *b, Output out
 #if BP_X86
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const float *a,
-                                                              const float *b, Output out,
-                                                              size_t mr, size_t nr) {
+                                                              size_t row_step,
+                                                              size_t depth_step, const float *b,
+                                                              Output out, size_t mr, size_t nr) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  // The tile of C is read (or written) only after the loop: its rows are fetched now, so that the
+  // loop hides their latency (C rarely fits in cache between the blocks of k).
+  for (size_t r = 0; r < mr; r++) {
+    const char *row = (const char *)(out.c + r * out.row_stride);
+    _mm_prefetch(row, _MM_HINT_T0);
+    _mm_prefetch(row + 60, _MM_HINT_T0);
+  }
+#define BP_LINE(r) const float *a##r = a + (r < mr ? r : 0) * row_step;
+  BP_LINE(0) BP_LINE(1) BP_LINE(2) BP_LINE(3) BP_LINE(4) BP_LINE(5)
+#undef BP_LINE
   for (size_t p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 x;
 #define BP_ROW(r)                             \
-  x = _mm256_broadcast_ss(a + r);             \
+  x = _mm256_broadcast_ss(a##r);              \
   c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0); \
-  c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);
+  c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1); \
+  a##r += depth_step;
     BP_ROW(0) BP_ROW(1) BP_ROW(2) BP_ROW(3) BP_ROW(4) BP_ROW(5)
 #undef BP_ROW
-    a += 6;
     b += 16;
+  }
+  if (out.column_stride == 1 && nr == 16) {
+    // A whole row of the tile is 16 contiguous values of C: stored from the registers, with the
+    // same single rounding per element as store_tile.
+    __m256 scale = _mm256_set1_ps(out.alpha);
+#define BP_OUT(r)                                                                          \
+  if (r < mr) {                                                                            \
+    float *row = out.c + r * out.row_stride;                                               \
+    __m256 v0 = out.add ? _mm256_fmadd_ps(scale, c##r##0, _mm256_loadu_ps(row))            \
+                        : _mm256_mul_ps(scale, c##r##0);                                   \
+    __m256 v1 = out.add ? _mm256_fmadd_ps(scale, c##r##1, _mm256_loadu_ps(row + 8))        \
+                        : _mm256_mul_ps(scale, c##r##1);                                   \
+    _mm256_storeu_ps(row, v0);                                                             \
+    _mm256_storeu_ps(row + 8, v1);                                                         \
+  }
+    BP_OUT(0) BP_OUT(1) BP_OUT(2) BP_OUT(3) BP_OUT(4) BP_OUT(5)
+#undef BP_OUT
+    return;
   }
   float tile[6 * 16] __attribute__((aligned(32)));
 #define BP_PUT(r)                              \
@@ -314,7 +371,8 @@ static void direct_product_avx512(bool transpose_a, bool transpose_b, size_t m, 
 
 #endif
 
-typedef void (*MicroKernel)(size_t, const float *, const float *, Output, size_t, size_t);
+typedef void (*MicroKernel)(size_t, const float *, size_t, size_t, const float *, Output, size_t,
+                            size_t);
 
 static MicroKernel micro_kernel(BPKernelLevel level) {
 #if BP_X86
@@ -367,10 +425,13 @@ void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, 
     return;
   }
 #endif
+  // A row-major A is read in place (its rows are the tiles' rows, each read in order); a
+  // transposed one is packed, as its rows of op(A) would each cost a cache line per depth.
+  bool packs_a = transpose_a;
   size_t kc_max = k < KC ? k : KC;
-  float *pa = grow(&packed_a, &packed_a_capacity, (block.mc + block.mr) * kc_max);
+  float *pa = packs_a ? grow(&packed_a, &packed_a_capacity, (block.mc + block.mr) * kc_max) : NULL;
   float *pb = grow(&packed_b, &packed_b_capacity, (NC + block.nr) * kc_max);
-  if (!pa || !pb) return;
+  if ((packs_a && !pa) || !pb) return;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
@@ -379,14 +440,18 @@ void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, 
       pack(!transpose_b, b, ldb, jc, nc, pc, kc, block.nr, pb);
       for (size_t ic = 0; ic < m; ic += block.mc) {
         size_t mc = m - ic < block.mc ? m - ic : block.mc;
-        pack(transpose_a, a, lda, ic, mc, pc, kc, block.mr, pa);
+        if (packs_a) pack(true, a, lda, ic, mc, pc, kc, block.mr, pa);
         for (size_t jr = 0; jr < nc; jr += block.nr) {
           size_t nr = nc - jr < block.nr ? nc - jr : block.nr;
           for (size_t ir = 0; ir < mc; ir += block.mr) {
             size_t mr = mc - ir < block.mr ? mc - ir : block.mr;
             Output tile = out;
             tile.c = c + (ic + ir) * out.row_stride + (jc + jr) * out.column_stride;
-            kernel(kc, pa + ir * kc, pb + jr * kc, tile, mr, nr);
+            if (packs_a) {
+              kernel(kc, pa + ir * kc, 1, block.mr, pb + jr * kc, tile, mr, nr);
+            } else {
+              kernel(kc, a + (ic + ir) * lda + pc, lda, 1, pb + jr * kc, tile, mr, nr);
+            }
           }
         }
       }
