@@ -158,6 +158,35 @@ struct TrainingEngineTests {
     }
   }
 
+  /// The engine is cached on the network and remembers the last optimizer's kind: steps that
+  /// alternate plain SGD (fused into the product), momentum and Adam on one network still
+  /// follow the graph.
+  @Test func aCachedEngineFollowsEachNewOptimizer() throws {
+    var generator = RandomGenerator(seed: 5)
+    let input: Tensor<Double> = try randomTensor([6, 5], &generator)
+    let target: Tensor<Double> = try randomTensor([6, 3], &generator, low: 0, high: 1)
+    let loss = MeanSquaredError()
+    func run(fused: Bool) throws -> [Tensor<Double>] {
+      let model = try Self.network(loss: .meanSquaredError, activation: .tanh, seed: 4)
+      // All alive at once, so that no optimizer can take the address of one that has gone.
+      let optimizers = try [OptimizerCase.plainSGD, .momentumWithDecay, .plainSGD, .adamWithDecay]
+        .map { try $0.make(model.parameters) }
+      let body = {
+        for optimizer in optimizers + optimizers {
+          for _ in 0..<2 {
+            _ = try model.trainingStep(
+              input: input, target: target, loss: loss, optimizer: optimizer)
+          }
+        }
+      }
+      try fused ? body() : TrainingEngine.graphOnly(body)
+      return model.parameters.map(\.value)
+    }
+    for (a, b) in zip(try run(fused: true), try run(fused: false)) {
+      #expect(a.isApproximatelyEqual(to: b, tolerance: 1e-12))
+    }
+  }
+
   /// Both paths agree with central differences: the fused step's gradients (left in each
   /// parameter's `gradient` for an optimizer other than plain SGD) pass the gradient check.
   @Test func theFusedGradientsPassTheGradientCheck() throws {

@@ -176,7 +176,7 @@ extension Layer {
               if let order, let gathered {
                 (x, t) = gathered.gather(order[start..<(start + rows)], features, targets)
               }
-              let batchLoss: Scalar
+              let batchLoss: Double
               if let engine {
                 let next = start + size
                 let upcoming =
@@ -185,23 +185,22 @@ extension Layer {
                     start: features + next * inputs,
                     count: min(size, data.count - next) * inputs * MemoryLayout<Scalar>.stride)
                   : nil
-                batchLoss = try engine.step(
+                batchLoss = try engine.fitStep(
                   features: x, targets: t, batch: rows, optimizer: optimizer,
-                  upcomingFeatures: upcoming)
-                tally.add(predicted: engine.output, expected: t, rows: rows, width: width)
+                  upcomingFeatures: upcoming, tally: &tally)
               } else {
                 let target = Tensor(copying: t, shape: [rows, width])
                 let result = try graphStep(
                   input: Tensor(copying: x, shape: [rows, inputs]), target: target, loss: loss,
                   optimizer: optimizer)
-                batchLoss = result.loss
+                batchLoss = Double(result.loss)
                 try tally.add(prediction: result.output, target: target)
               }
-              lossSum += Double(batchLoss) * Double(loss.reduction == .mean ? rows : 1)
+              lossSum += batchLoss * Double(loss.reduction == .mean ? rows : 1)
               callbacks.afterBatch?(
                 BatchProgress(
                   epoch: epoch, epochs: epochs, batch: batchNumber, batchCount: batchCount,
-                  samplesSeen: tally.samples, loss: Double(batchLoss),
+                  samplesSeen: tally.samples, loss: batchLoss,
                   epochLoss: lossSum / Double(tally.samples)))
             }
           }

@@ -60,6 +60,11 @@ final class FusedStep<Scalar: TensorScalar> {
   private var ones = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
   /// Each sample's loss, batch long, summed in order once every thread has written its rows.
   private var sampleLosses = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
+  /// The optimizer of the last step (held weakly, so that its state is not kept alive), and it
+  /// as plain SGD (nil for any other): a dynamic cast costs more than a small network's whole
+  /// step, so it is made once per optimizer.
+  private weak var lastOptimizer: AnyObject?
+  private weak var lastDescent: SGD<Scalar>?
 
   /// Prepares `network` for fused training with `loss`.
   ///
@@ -103,6 +108,8 @@ final class FusedStep<Scalar: TensorScalar> {
           ? .identity : stage.activation)
     }
     noMasks = Array(repeating: nil, count: dense.count)
+    // No step has run: no output yet, only a buffer that is valid to point at.
+    output = UnsafePointer(sampleLosses)
     parameterAddresses = .allocate(capacity: 2 * dense.count)
     parameterAddresses.initialize(repeating: nil, count: 2 * dense.count)
   }
@@ -120,7 +127,9 @@ final class FusedStep<Scalar: TensorScalar> {
 
   /// The model's outputs of the last step or forward pass, `[batch, outputs]`: logits for
   /// cross-entropy, σ(z) for binary cross-entropy, the last activation's values otherwise.
-  var output: UnsafePointer<Scalar> { UnsafePointer(activations[layouts.count - 1]) }
+  /// Stored rather than computed, because `fit` reads it after every step from generic code,
+  /// where indexing an array of pointers costs a metadata lookup and a dynamic cast.
+  private(set) var output: UnsafePointer<Scalar>
 
   /// A zeroed buffer on a cache line of its own, so that threads writing neighbouring parts of
   /// a product's result never share a line at its start.
@@ -140,6 +149,7 @@ final class FusedStep<Scalar: TensorScalar> {
     ones = Self.buffer(batch, value: 1)
     sampleLosses = Self.buffer(batch)
     activations = layouts.map { Self.buffer(batch * $0.outputs) }
+    output = UnsafePointer(activations[layouts.count - 1])
     deltas = layouts.map { Self.buffer(batch * $0.outputs) }
     dropped = zip(stages, layouts).map { $0.dropout == nil ? nil : Self.buffer(batch * $1.outputs) }
     masks = zip(stages, layouts).map { $0.dropout == nil ? nil : Self.buffer(batch * $1.outputs) }
@@ -166,8 +176,13 @@ final class FusedStep<Scalar: TensorScalar> {
       throw BackpropError.invalidArgument(
         name: "batch for \(lossDescription)", detail: "the batch is empty (0 samples)")
     }
-    let plain = optimizer as? SGD<Scalar>
-    let descent = plain.flatMap { $0.momentum == 0 ? $0 : nil }
+    let descent: SGD<Scalar>?
+    if lastOptimizer === optimizer {
+      descent = lastDescent
+    } else {
+      descent = (optimizer as? SGD<Scalar>).flatMap { $0.momentum == 0 ? $0 : nil }
+      (lastOptimizer, lastDescent) = (optimizer, descent)
+    }
     let pass = try prepare(batch: batch, targets: targets, dropping: TrainingMode.isTraining)
     let lossValue = pass.run(features: features, through: .backward, warming: upcomingFeatures)
     guard lossValue.isFinite else {
@@ -208,6 +223,23 @@ final class FusedStep<Scalar: TensorScalar> {
     }
     if descent == nil { optimizer.step() }
     return lossValue
+  }
+
+  /// One batch of `fit`: ``step(features:targets:batch:optimizer:upcomingFeatures:)``, then the
+  /// batch's outputs counted into `tally`; returns the loss as a `Double`. Specialized, so that
+  /// `fit`'s generic loop neither converts a scalar nor reads a generic buffer.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func fitStep(
+    features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
+    optimizer: any Optimizer<Scalar>, upcomingFeatures: UnsafeRawBufferPointer?,
+    tally: inout MetricTally
+  ) throws -> Double {
+    let loss = try step(
+      features: features, targets: targets, batch: batch, optimizer: optimizer,
+      upcomingFeatures: upcomingFeatures)
+    tally.add(predicted: output, expected: targets, rows: batch, width: outputCount)
+    return Double(loss)
   }
 
   /// The loss of a batch in inference mode, leaving ``output`` with the model's outputs.
