@@ -141,6 +141,11 @@ static void pack(bool lines_contiguous, const float *m, size_t ld, size_t l0, si
       const float *source = m + (l0 + panel + line) * ld + p0;
       size_t p = 0;
       for (; p + 4 <= kc; p += 4) {
+        if (p % 16 == 0) {
+          // Each line's run of kc values is short and a page away from the last: the lines
+          // two groups ahead are fetched now, before any prefetcher would have found them.
+          for (size_t q = 8; q < 12; q++) _mm_prefetch(source + q * ld + p, _MM_HINT_T0);
+        }
         __m128 r0 = _mm_loadu_ps(source + p), r1 = _mm_loadu_ps(source + ld + p);
         __m128 r2 = _mm_loadu_ps(source + 2 * ld + p), r3 = _mm_loadu_ps(source + 3 * ld + p);
         _MM_TRANSPOSE4_PS(r0, r1, r2, r3);

@@ -149,6 +149,7 @@ extension Layer {
     var history = History()
     let epochs = configuration.epochs
     let engine = fusedStep(for: loss)
+    let descent = engine == nil ? nil : FusedStep.plainDescent(of: optimizer)
     // The graph checks a batch's targets as it meets them; the fused step takes them checked.
     try engine?.loss.checkTargets(data.targets)
     if let validation { try engine?.loss.checkTargets(validation.targets) }
@@ -186,7 +187,7 @@ extension Layer {
                     count: min(size, data.count - next) * inputs * MemoryLayout<Scalar>.stride)
                   : nil
                 batchLoss = try engine.fitStep(
-                  features: x, targets: t, batch: rows, optimizer: optimizer,
+                  features: x, targets: t, batch: rows, optimizer: optimizer, descent: descent,
                   upcomingFeatures: upcoming, tally: &tally)
               } else {
                 let target = Tensor(copying: t, shape: [rows, width])

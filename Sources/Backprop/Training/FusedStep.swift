@@ -60,11 +60,6 @@ final class FusedStep<Scalar: TensorScalar> {
   private var ones = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
   /// Each sample's loss, batch long, summed in order once every thread has written its rows.
   private var sampleLosses = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
-  /// The optimizer of the last step (held weakly, so that its state is not kept alive), and it
-  /// as plain SGD (nil for any other): a dynamic cast costs more than a small network's whole
-  /// step, so it is made once per optimizer.
-  private weak var lastOptimizer: AnyObject?
-  private weak var lastDescent: SGD<Scalar>?
 
   /// Prepares `network` for fused training with `loss`.
   ///
@@ -159,9 +154,10 @@ final class FusedStep<Scalar: TensorScalar> {
   /// targets `[batch, outputs]`; returns the loss before the update. ``Dropout`` layers drop
   /// units in training mode (``TrainingMode``), as in the graph.
   ///
-  /// `upcomingFeatures`, when given, are the features the next step will train on: the threads
-  /// that run the middle then read them into cache, so that the next step's first product does
-  /// not wait for main memory. It changes no result.
+  /// `descent` is `optimizer` as plain SGD (``plainDescent(of:)``), whose update the gradient's
+  /// product makes. `upcomingFeatures`, when given, are the features the next step will train
+  /// on: the threads that run the middle then read them into cache, so that the next step's
+  /// first product does not wait for main memory. It changes no result.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for an empty batch;
   ///   ``BackpropError/nonFiniteLoss(value:epoch:)`` for a NaN or infinite loss, with every
@@ -170,18 +166,12 @@ final class FusedStep<Scalar: TensorScalar> {
   @_specialize(where Scalar == Double)
   func step(
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
-    optimizer: any Optimizer<Scalar>, upcomingFeatures: UnsafeRawBufferPointer? = nil
+    optimizer: any Optimizer<Scalar>, descent: SGD<Scalar>?,
+    upcomingFeatures: UnsafeRawBufferPointer? = nil
   ) throws -> Scalar {
     guard batch > 0 else {
       throw BackpropError.invalidArgument(
         name: "batch for \(lossDescription)", detail: "the batch is empty (0 samples)")
-    }
-    let descent: SGD<Scalar>?
-    if lastOptimizer === optimizer {
-      descent = lastDescent
-    } else {
-      descent = (optimizer as? SGD<Scalar>).flatMap { $0.momentum == 0 ? $0 : nil }
-      (lastOptimizer, lastDescent) = (optimizer, descent)
     }
     let pass = try prepare(batch: batch, targets: targets, dropping: TrainingMode.isTraining)
     let lossValue = pass.run(features: features, through: .backward, warming: upcomingFeatures)
@@ -225,18 +215,26 @@ final class FusedStep<Scalar: TensorScalar> {
     return lossValue
   }
 
-  /// One batch of `fit`: ``step(features:targets:batch:optimizer:upcomingFeatures:)``, then the
-  /// batch's outputs counted into `tally`; returns the loss as a `Double`. Specialized, so that
-  /// `fit`'s generic loop neither converts a scalar nor reads a generic buffer.
+  /// `optimizer` if it is SGD without momentum, whose update a step makes inside the gradient's
+  /// product; nil for any other. A dynamic cast costs more than a small network's whole step,
+  /// so `fit` makes it once.
+  static func plainDescent(of optimizer: any Optimizer<Scalar>) -> SGD<Scalar>? {
+    (optimizer as? SGD<Scalar>).flatMap { $0.momentum == 0 ? $0 : nil }
+  }
+
+  /// One batch of `fit`: ``step(features:targets:batch:optimizer:descent:upcomingFeatures:)``,
+  /// then the batch's outputs counted into `tally`; returns the loss as a `Double`.
+  /// Specialized, so that `fit`'s generic loop neither converts a scalar nor reads a generic
+  /// buffer.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   func fitStep(
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
-    optimizer: any Optimizer<Scalar>, upcomingFeatures: UnsafeRawBufferPointer?,
-    tally: inout MetricTally
+    optimizer: any Optimizer<Scalar>, descent: SGD<Scalar>?,
+    upcomingFeatures: UnsafeRawBufferPointer?, tally: inout MetricTally
   ) throws -> Double {
     let loss = try step(
-      features: features, targets: targets, batch: batch, optimizer: optimizer,
+      features: features, targets: targets, batch: batch, optimizer: optimizer, descent: descent,
       upcomingFeatures: upcomingFeatures)
     tally.add(predicted: output, expected: targets, rows: batch, width: outputCount)
     return Double(loss)

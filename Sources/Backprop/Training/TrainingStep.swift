@@ -41,7 +41,8 @@ extension Layer {
               name: "batch for \(loss)", detail: "the batch is empty (0 samples)")
           }
           return try engine.step(
-            features: features, targets: targets, batch: input.shape[0], optimizer: optimizer)
+            features: features, targets: targets, batch: input.shape[0], optimizer: optimizer,
+            descent: FusedStep.plainDescent(of: optimizer))
         }
       }
     }
