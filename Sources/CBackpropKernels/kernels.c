@@ -182,12 +182,13 @@ typedef struct {
 /// Stores an mr×nr tile held in `tile` (row stride nr_stride). Inlined into each micro-kernel, so
 /// that it is compiled for that kernel's instruction set.
 static inline __attribute__((always_inline)) void store_tile(const float *tile, size_t nr_stride,
-                                                             Output out, size_t mr, size_t nr) {
+                                                             const Output *out, size_t mr,
+                                                             size_t nr) {
   for (size_t r = 0; r < mr; r++) {
     for (size_t s = 0; s < nr; s++) {
       float value = tile[r * nr_stride + s];
-      float *target = out.c + r * out.row_stride + s * out.column_stride;
-      *target = out.add ? fmaf(out.alpha, value, *target) : out.alpha * value;
+      float *target = out->c + r * out->row_stride + s * out->column_stride;
+      *target = out->add ? fmaf(out->alpha, value, *target) : out->alpha * value;
     }
   }
 }
@@ -199,7 +200,7 @@ static inline __attribute__((always_inline)) void store_tile(const float *tile, 
 // spares a copy of A; rows past mr read row 0 and are not stored. B comes from a packed panel.
 
 static void kernel_generic(size_t kc, const float *a, size_t row_step, size_t depth_step,
-                           const float *b, Output out, size_t mr, size_t nr) {
+                           const float *b, const Output *out, size_t mr, size_t nr) {
   float tile[4 * 8] = {0};
   for (size_t p = 0; p < kc; p++) {
     for (size_t r = 0; r < 4; r++) {
@@ -216,7 +217,8 @@ static void kernel_generic(size_t kc, const float *a, size_t row_step, size_t de
 __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const float *a,
                                                               size_t row_step,
                                                               size_t depth_step, const float *b,
-                                                              Output out, size_t mr, size_t nr) {
+                                                              const Output *out, size_t mr,
+                                                              size_t nr) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -226,7 +228,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const flo
   // The tile of C is read (or written) only after the loop: its rows are fetched now, so that the
   // loop hides their latency (C rarely fits in cache between the blocks of k).
   for (size_t r = 0; r < mr; r++) {
-    const char *row = (const char *)(out.c + r * out.row_stride);
+    const char *row = (const char *)(out->c + r * out->row_stride);
     _mm_prefetch(row, _MM_HINT_T0);
     _mm_prefetch(row + 60, _MM_HINT_T0);
   }
@@ -245,19 +247,19 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t kc, const flo
 #undef BP_ROW
     b += 16;
   }
-  if (out.column_stride == 1 && nr == 16) {
+  if (out->column_stride == 1 && nr == 16) {
     // A whole row of the tile is 16 contiguous values of C: stored from the registers, with the
     // same single rounding per element as store_tile.
-    __m256 scale = _mm256_set1_ps(out.alpha);
-#define BP_OUT(r)                                                                          \
-  if (r < mr) {                                                                            \
-    float *row = out.c + r * out.row_stride;                                               \
-    __m256 v0 = out.add ? _mm256_fmadd_ps(scale, c##r##0, _mm256_loadu_ps(row))            \
-                        : _mm256_mul_ps(scale, c##r##0);                                   \
-    __m256 v1 = out.add ? _mm256_fmadd_ps(scale, c##r##1, _mm256_loadu_ps(row + 8))        \
-                        : _mm256_mul_ps(scale, c##r##1);                                   \
-    _mm256_storeu_ps(row, v0);                                                             \
-    _mm256_storeu_ps(row + 8, v1);                                                         \
+    __m256 scale = _mm256_set1_ps(out->alpha);
+#define BP_OUT(r)                                                                    \
+  if (r < mr) {                                                                      \
+    float *row = out->c + r * out->row_stride;                                       \
+    __m256 v0 = out->add ? _mm256_fmadd_ps(scale, c##r##0, _mm256_loadu_ps(row))     \
+                         : _mm256_mul_ps(scale, c##r##0);                            \
+    __m256 v1 = out->add ? _mm256_fmadd_ps(scale, c##r##1, _mm256_loadu_ps(row + 8)) \
+                         : _mm256_mul_ps(scale, c##r##1);                            \
+    _mm256_storeu_ps(row, v0);                                                       \
+    _mm256_storeu_ps(row + 8, v1);                                                   \
   }
     BP_OUT(0) BP_OUT(1) BP_OUT(2) BP_OUT(3) BP_OUT(4) BP_OUT(5)
 #undef BP_OUT
@@ -292,7 +294,7 @@ static inline __mmask16 first_lanes(size_t count) {
 /// and are not stored; columns past nr are neither read nor stored.
 __attribute__((target("avx512f"))) static void direct_tile_avx512(
     size_t kc, const float *a, size_t row_step, size_t depth_step, const float *b, size_t ldb,
-    Output out, size_t mr, size_t nr) {
+    const Output *out, size_t mr, size_t nr) {
   __mmask16 low = first_lanes(nr), high = nr > 16 ? first_lanes(nr - 16) : 0;
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
@@ -317,18 +319,18 @@ __attribute__((target("avx512f"))) static void direct_tile_avx512(
 #undef BP_ROW
     b += ldb;
   }
-  if (out.column_stride == 1) {
-    __m512 scale = _mm512_set1_ps(out.alpha);
-#define BP_OUT(r)                                                                              \
-  if (r < mr) {                                                                                \
-    float *row = out.c + r * out.row_stride;                                                   \
-    __m512 v0 = _mm512_mul_ps(scale, c##r##0), v1 = _mm512_mul_ps(scale, c##r##1);             \
-    if (out.add) {                                                                             \
-      v0 = _mm512_fmadd_ps(scale, c##r##0, _mm512_maskz_loadu_ps(low, row));                   \
-      v1 = _mm512_fmadd_ps(scale, c##r##1, _mm512_maskz_loadu_ps(high, row + 16));             \
-    }                                                                                          \
-    _mm512_mask_storeu_ps(row, low, v0);                                                       \
-    _mm512_mask_storeu_ps(row + 16, high, v1);                                                 \
+  if (out->column_stride == 1) {
+    __m512 scale = _mm512_set1_ps(out->alpha);
+#define BP_OUT(r)                                                                  \
+  if (r < mr) {                                                                    \
+    float *row = out->c + r * out->row_stride;                                     \
+    __m512 v0 = _mm512_mul_ps(scale, c##r##0), v1 = _mm512_mul_ps(scale, c##r##1); \
+    if (out->add) {                                                                \
+      v0 = _mm512_fmadd_ps(scale, c##r##0, _mm512_maskz_loadu_ps(low, row));       \
+      v1 = _mm512_fmadd_ps(scale, c##r##1, _mm512_maskz_loadu_ps(high, row + 16)); \
+    }                                                                              \
+    _mm512_mask_storeu_ps(row, low, v0);                                           \
+    _mm512_mask_storeu_ps(row + 16, high, v1);                                     \
   }
     BP_OUT(0) BP_OUT(1) BP_OUT(2) BP_OUT(3) BP_OUT(4) BP_OUT(5) BP_OUT(6) BP_OUT(7)
 #undef BP_OUT
@@ -366,7 +368,7 @@ static void direct_product_avx512(bool transpose_a, bool transpose_b, size_t m, 
           Output tile = out;
           tile.c = out.c + ir * out.row_stride + (jc + jr) * out.column_stride;
           direct_tile_avx512(kc, a + ir * row_step + pc * depth_step, row_step, depth_step,
-                             columns, columns_step, tile, m - ir < 8 ? m - ir : 8,
+                             columns, columns_step, &tile, m - ir < 8 ? m - ir : 8,
                              nc - jr < 32 ? nc - jr : 32);
         }
       }
@@ -376,8 +378,8 @@ static void direct_product_avx512(bool transpose_a, bool transpose_b, size_t m, 
 
 #endif
 
-typedef void (*MicroKernel)(size_t, const float *, size_t, size_t, const float *, Output, size_t,
-                            size_t);
+typedef void (*MicroKernel)(size_t, const float *, size_t, size_t, const float *, const Output *,
+                            size_t, size_t);
 
 static MicroKernel micro_kernel(BPKernelLevel level) {
 #if BP_X86
@@ -453,9 +455,9 @@ void bp_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, 
             Output tile = out;
             tile.c = c + (ic + ir) * out.row_stride + (jc + jr) * out.column_stride;
             if (packs_a) {
-              kernel(kc, pa + ir * kc, 1, block.mr, pb + jr * kc, tile, mr, nr);
+              kernel(kc, pa + ir * kc, 1, block.mr, pb + jr * kc, &tile, mr, nr);
             } else {
-              kernel(kc, a + (ic + ir) * lda + pc, lda, 1, pb + jr * kc, tile, mr, nr);
+              kernel(kc, a + (ic + ir) * lda + pc, lda, 1, pb + jr * kc, &tile, mr, nr);
             }
           }
         }
