@@ -18,9 +18,15 @@ let package = Package(
     .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
   ],
   targets: [
-    // MARK: - Core library (no dependencies beyond the toolchain)
+    // MARK: - Core library (no dependencies beyond the toolchain and the system zlib)
 
-    .target(name: "Backprop", dependencies: ["CBackpropKernels"]),
+    .target(name: "Backprop", dependencies: ["CBackpropKernels", "CZlib"]),
+
+    // MARK: - The system zlib (gzip files), through a module map and a shim for its init macros
+
+    .systemLibrary(
+      name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
     // MARK: - Compute kernels in C: SIMD micro-kernels chosen at run time, OpenBLAS by dlopen
 

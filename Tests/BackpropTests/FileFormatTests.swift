@@ -92,6 +92,45 @@ struct FileFormatTests {
     }
   }
 
+  @Test func multiMemberAndZeroPaddedGzipIsReadWhole() throws {
+    let plain = idxBytes(shape: [6], values: [1, 2, 3, 4, 5, 6])
+    let directory = try temporaryDirectory()
+    let url = directory.appendingPathComponent("m.gz")
+    // `cat a.gz b.gz` is a valid gzip file of both; some writers pad the end with zeros.
+    try (gzip(plain.prefix(7)) + gzip(plain.dropFirst(7)) + Data(count: 16)).write(to: url)
+    #expect(try IDXFile(contentsOf: url).values == [1, 2, 3, 4, 5, 6])
+  }
+
+  /// D1 of the hardening campaign: a header with FEXTRA and FNAME flags whose extra field runs
+  /// past the end of the file trapped the hand-written inflater.
+  @Test func aGzipHeaderRunningPastTheEndIsATruncatedFile() throws {
+    let directory = try temporaryDirectory()
+    let url = directory.appendingPathComponent("d1.gz")
+    try Data([0x1f, 0x8b, 8, 0x04 | 0x08, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 1, 2]).write(to: url)
+    expectError(containing: "d1.gz, byte", "gzip:", "truncated") {
+      _ = try IDXFile(contentsOf: url)
+    }
+  }
+
+  /// D7: a file that inflates to far more than its header announces (here 64 MB of zeros after
+  /// a header for 100 images of 28×28) is refused once the announced bytes are read, instead of
+  /// being inflated whole.
+  @Test func aDecompressionBombStopsAtTheHeadersSize() throws {
+    let header = idxBytes(shape: [100, 28, 28], values: [])
+    let directory = try temporaryDirectory()
+    let url = directory.appendingPathComponent("bomb-idx3-ubyte.gz")
+    try gzip(header + Data(count: 64 << 20), level: 1).write(to: url)
+    expectError(containing: "bomb-idx3-ubyte.gz, byte 78416", "more than the 78400 bytes") {
+      _ = try IDXFile(contentsOf: url)
+    }
+    // A header announcing more than the cap is refused before anything else is inflated.
+    let huge = directory.appendingPathComponent("huge.gz")
+    try gzip(idxBytes(shape: [65536, 65536, 2], values: [])).write(to: huge)
+    expectError(containing: "huge.gz, byte 16", "65536×65536×2", "may inflate to") {
+      _ = try IDXFile(contentsOf: huge)
+    }
+  }
+
   @Test func mnistStyleImagesAndLabelsMakeADataSet() throws {
     let directory = try temporaryDirectory()
     let images = directory.appendingPathComponent("images-idx3-ubyte")

@@ -16,24 +16,73 @@ public struct IDXFile: Sendable, Equatable {
     0x0C: ("int32", 4), 0x0D: ("float32", 4), 0x0E: ("float64", 8),
   ]
 
+  /// The most bytes a gzip-compressed IDX file may inflate to (4 GiB): a header announcing more
+  /// is refused before anything is inflated.
+  public static let maximumDecompressedBytes = 1 << 32
+
   /// Reads an IDX file, decompressing it first when it starts with the gzip magic bytes.
   ///
+  /// A compressed file is inflated only as far as its header says (and at most
+  /// ``maximumDecompressedBytes``): one that holds more is refused after one more byte.
+  ///
   /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the byte offset
-  ///   and the problem: an unreadable file, a bad magic number, an unknown type, or a header whose
-  ///   dimensions disagree with the file's size.
+  ///   and the problem: an unreadable file, a bad magic number, an unknown type, corrupt or
+  ///   truncated gzip data, or a header whose dimensions disagree with the file's size.
   public init(contentsOf url: URL) throws {
     let source = url.path
     let raw = try FileData.read(url)
-    let data = Gzip.isCompressed(raw) ? try Gzip.decompress(raw, source: source) : raw
-    try self.init(data: data, source: source)
+    guard GzipReader.isCompressed(raw) else {
+      try self.init(data: raw, source: source)
+      return
+    }
+    let reader = try GzipReader(raw, source: source)
+    var bytes = try reader.read(4)
+    bytes += try reader.read(4 * Int(bytes[bytes.startIndex + 3]))
+    let header = try Self.header([UInt8](bytes), source: source)
+    guard let payload = header.payloadBytes,
+      header.size + payload <= Self.maximumDecompressedBytes
+    else {
+      throw header.fail(
+        header.size,
+        "the header says \(header.dimensions) \(header.element.name) values, more than the "
+          + "\(Self.maximumDecompressedBytes) bytes a compressed IDX file may inflate to")
+    }
+    bytes += try reader.read(payload)
+    guard try reader.isAtEnd() else {
+      throw header.fail(
+        header.size + payload,
+        "the compressed data hold more than the \(payload) bytes that the header's "
+          + "\(header.dimensions) \(header.element.name) values take")
+    }
+    try self.init(data: bytes, source: source)
   }
 
-  /// Parses the bytes of an (uncompressed) IDX file; `source` names it in errors.
-  public init(data: Data, source: String) throws {
-    let bytes = [UInt8](data)
+  /// An IDX header: the element type, the dimensions and the bytes they announce.
+  private struct Header {
+    let element: (name: String, size: Int)
+    let shape: [Int]
+    /// The header's own bytes.
+    let size: Int
+    /// The bytes of the values the shape announces; nil when that overflows.
+    let payloadBytes: Int?
+    let source: String
+
+    var dimensions: String { shape.map(String.init).joined(separator: "×") }
+
     func fail(_ offset: Int, _ detail: String) -> BackpropError {
-      .malformedData(source: source, location: "byte \(offset)", detail: "IDX: \(detail)")
+      IDXFile.failure(source, offset, detail)
     }
+  }
+
+  /// The error for a problem at byte `offset` of the IDX file `source`.
+  private static func failure(_ source: String, _ offset: Int, _ detail: String) -> BackpropError {
+    .malformedData(source: source, location: "byte \(offset)", detail: "IDX: \(detail)")
+  }
+
+  /// The header at the start of `bytes`, checked: two zero bytes, a known type, at least one
+  /// dimension, and all of its dimensions present.
+  private static func header(_ bytes: [UInt8], source: String) throws -> Header {
+    func fail(_ offset: Int, _ detail: String) -> BackpropError { failure(source, offset, detail) }
     guard bytes.count >= 4 else {
       throw fail(0, "the file has \(bytes.count) bytes, too few for the 4-byte magic number")
     }
@@ -54,14 +103,22 @@ public struct IDXFile: Sendable, Equatable {
     let shape = (0..<rank).map { dimension in
       (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * dimension + $1]) }
     }
-    let announced = byteCount(shape: shape, elementSize: element.size)
-    guard let expected = announced, headerSize + expected == bytes.count else {
-      let dimensions = shape.map(String.init).joined(separator: "×")
-      throw fail(
+    return Header(
+      element: element, shape: shape, size: headerSize,
+      payloadBytes: byteCount(shape: shape, elementSize: element.size), source: source)
+  }
+
+  /// Parses the bytes of an (uncompressed) IDX file; `source` names it in errors.
+  public init(data: Data, source: String) throws {
+    let bytes = [UInt8](data)
+    let header = try Self.header(bytes, source: source)
+    let (element, shape, headerSize) = (header.element, header.shape, header.size)
+    guard let expected = header.payloadBytes, headerSize + expected == bytes.count else {
+      throw header.fail(
         headerSize,
-        "the header says \(dimensions) \(element.name) values (\(announced.map(String.init) ?? "too many") "
-          + "bytes) after the \(headerSize)-byte header, but the file holds "
-          + "\(bytes.count - headerSize) bytes there")
+        "the header says \(header.dimensions) \(element.name) values "
+          + "(\(header.payloadBytes.map(String.init) ?? "too many") bytes) after the "
+          + "\(headerSize)-byte header, but the file holds \(bytes.count - headerSize) bytes there")
     }
     let count = expected / element.size
     self.shape = shape
