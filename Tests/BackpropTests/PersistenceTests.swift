@@ -162,6 +162,14 @@ struct PersistenceTests {
     expectError(containing: "runs past the end") {
       _ = try SafeTensors(data: Data([255, 0, 0, 0, 0, 0, 0, 0, 1]), source: "x.safetensors")
     }
+    // D2 of the hardening campaign: offsets near Int.max overflowed while the error was built.
+    for offsets in ["[9223372036854775807, 9223372036854775807]", "[-9223372036854775808, 4]"] {
+      let header = Data(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":\#(offsets)}}"#.utf8)
+      let file = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) } + header
+      expectError(containing: "x.safetensors", "'w' (F32 [1]) has data offsets", "do not fit") {
+        _ = try SafeTensors(data: file + Data(count: 4), source: "x.safetensors")
+      }
+    }
   }
 
   @Test(.enabled(if: testPython != nil, "needs Scripts/python-env (Scripts/test sets it up)"))

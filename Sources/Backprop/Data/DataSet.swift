@@ -123,13 +123,7 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
 
   private static func requireFinite(_ tensor: Tensor<Scalar>, what: String, names: [String]) throws
   {
-    let bad = tensor.withUnsafeBufferPointer { buffer -> Int? in
-      guard let base = buffer.baseAddress else { return nil }
-      return Scalar.self == Float.self
-        ? firstNonFinite(concrete(base, as: Float.self), count: buffer.count)
-        : firstNonFinite(concrete(base, as: Double.self), count: buffer.count)
-    }
-    guard let index = bad else { return }
+    guard let index = tensor.firstNonFiniteIndex else { return }
     let columns = tensor.shape[1]
     throw BackpropError.invalidArgument(
       name: "\(what) '\(names[index % columns])' of sample \(index / columns)",
@@ -284,17 +278,6 @@ public struct Batch<Scalar: TensorScalar>: Sendable {
   public let targets: Tensor<Scalar>
   /// The index of each sample in the data set the batch came from.
   public let indices: [Int]
-}
-
-/// The index of the first NaN or infinity among `count` values, by the vectorized kernel.
-private func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
-  let index = bp_first_non_finite_f32(values, count)
-  return index < count ? index : nil
-}
-
-private func firstNonFinite(_ values: UnsafePointer<Double>, count: Int) -> Int? {
-  let index = bp_first_non_finite_f64(values, count)
-  return index < count ? index : nil
 }
 
 /// The first row of `rows × width` values that is not one-hot (a 1 and otherwise 0s).

@@ -24,6 +24,20 @@ public struct FeatureScaling: Sendable, Equatable, Codable {
   /// The value each shifted feature is divided by; never zero.
   public let scales: [Double]
 
+  private enum CodingKeys: String, CodingKey {
+    case method, offsets, scales
+  }
+
+  /// Decodes a stored scaling through ``init(method:offsets:scales:)``, so that a file is held
+  /// to the same checks as code.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    try self.init(
+      method: container.decode(Method.self, forKey: .method),
+      offsets: container.decode([Double].self, forKey: .offsets),
+      scales: container.decode([Double].self, forKey: .scales))
+  }
+
   /// Creates a scaling from stored statistics.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when the lists differ in length,

@@ -58,6 +58,13 @@ extension Plot {
       }
     }
     let scores = try predict(Tensor(shape: [resolution * resolution, 2], scalars: centres))
+    if let index = scores.firstNonFiniteIndex {
+      let point = 2 * (index / max(scores.shape.last ?? 1, 1))
+      throw BackpropError.invalidArgument(
+        name: "decision regions",
+        detail: "the model's score at (\(centres[point]), \(centres[point + 1])) is "
+          + "\(scores.scalars[index]), not a finite number")
+    }
     let cells = try classesAndConfidence(scores, classCount: classNames.count)
     for row in 0..<resolution {
       var column = 0

@@ -37,7 +37,9 @@ public struct Model<Scalar: TensorScalar> {
     network: Sequential<Scalar>, featureNames: [String], targetKind: TargetKind,
     scaling: FeatureScaling? = nil, loss: LossFunction, metadata: [String: String] = [:]
   ) throws {
-    if let inputs = network.inputSize, inputs != featureNames.count {
+    // A network without a Linear layer passes its inputs' width through.
+    let inputs = network.inputSize ?? featureNames.count
+    if inputs != featureNames.count {
       throw BackpropError.shapeMismatch(
         operation: "Model", shapes: [[inputs], [featureNames.count]],
         detail: "the network takes \(inputs) inputs but \(featureNames.count) features are named")
@@ -48,10 +50,22 @@ public struct Model<Scalar: TensorScalar> {
         detail:
           "the scaling was fitted to \(scaling.featureCount) features, not \(featureNames.count)")
     }
-    if let outputs = network.outputSize, outputs != targetKind.width {
+    let outputs = network.outputSize ?? inputs
+    if outputs != targetKind.width {
       throw BackpropError.shapeMismatch(
         operation: "Model", shapes: [[outputs], [targetKind.width]],
         detail: "the network gives \(outputs) outputs but the target has \(targetKind.width)")
+    }
+    if let names = targetKind.classNames {
+      guard names.count >= 2 else {
+        throw BackpropError.invalidArgument(
+          name: "target classes \(names)", detail: "a classifier needs at least 2 classes")
+      }
+      guard Set(names).count == names.count else {
+        let repeated = names.filter { name in names.filter { $0 == name }.count > 1 }
+        throw BackpropError.invalidArgument(
+          name: "target classes", detail: "the class names \(Set(repeated).sorted()) repeat")
+      }
     }
     self.network = network
     self.featureNames = featureNames
@@ -90,8 +104,17 @@ public struct Model<Scalar: TensorScalar> {
     }
     let output = try network.outputs(
       for: try scaling.map { try $0.apply(to: features) } ?? features, loss: loss.loss)
-    guard targetKind.classNames != nil else { return output }
-    return try outputsAreProbabilities ? output : output.softmax(alongAxis: -1)
+    let result =
+      targetKind.classNames == nil || outputsAreProbabilities
+      ? output : try output.softmax(alongAxis: -1)
+    if let index = result.firstNonFiniteIndex {
+      let width = result.shape[1]
+      throw BackpropError.invalidArgument(
+        name: "prediction for row \(index / width)",
+        detail: "output \(index % width) is \(result.scalars[index]), not a finite number (are "
+          + "the features or the weights far too large?)")
+    }
+    return result
   }
 
   /// Whether the network's outputs are already probabilities (it ends with a softmax, or was
@@ -168,9 +191,15 @@ public struct Model<Scalar: TensorScalar> {
     let file: ModelFile
     do {
       file = try decoder.decode(ModelFile.self, from: data)
+    } catch let error as BackpropError {
+      throw fail(nil, "the model file is invalid: \(error)")
     } catch {
       throw fail(
         nil, "the model file is incomplete: \(ModelFile.explain(error, byteCount: data.count))")
+    }
+    guard ["float32", "float64"].contains(file.scalarType) else {
+      throw fail(
+        "scalarType", "the scalar type '\(file.scalarType)' is neither float32 nor float64")
     }
     let layers = try file.layers.enumerated().map { index, specification in
       try specification.makeLayer(as: Scalar.self, source: source, location: "layer \(index)")

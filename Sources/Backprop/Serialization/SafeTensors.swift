@@ -112,8 +112,10 @@ public struct SafeTensors: Sendable, Equatable {
       guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize,
         byteCount(shape: shape, elementSize: size) == offsets[1] - offsets[0]
       else {
+        // An offset may be anything up to Int.max: the error points into the data only where
+        // the offset lies inside them.
         throw fail(
-          dataStart + max(offsets[0], 0),
+          offsets[0] >= 0 && offsets[0] <= dataSize ? dataStart + offsets[0] : dataStart,
           "the tensor '\(name)' (\(dtype) \(shape)) has data offsets \(offsets) that do not fit "
             + "its size or the \(dataSize) data bytes")
       }

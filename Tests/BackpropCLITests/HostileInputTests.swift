@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// The reproductions of the hardening campaign (issue 22's table) fed to the built binary: each
+/// is a clean error naming the problem, with exit status 1, never a trap or a NaN result.
+@Suite("hostile input through the commands")
+struct HostileInputTests {
+  let directory: URL
+
+  init() throws {
+    directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("backprop-hostile-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+  /// Runs `arguments` and expects exit status 1 with every one of `messages` on standard error.
+  func expectCleanFailure(_ arguments: [String], _ messages: String...) throws {
+    let result = try runBackprop(arguments)
+    #expect(result.status == 1, "\(arguments) exited \(result.status): \(result.standardError)")
+    for message in messages {
+      #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+    }
+  }
+
+  /// D1: a gzip IDX file whose header's extra field runs past the end of the file.
+  @Test func aGzipHeaderRunningPastTheEnd() throws {
+    let images = path("d1-images-idx3-ubyte.gz")
+    try Data([0x1f, 0x8b, 8, 0x04 | 0x08, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 1, 2])
+      .write(to: URL(fileURLWithPath: images))
+    try expectCleanFailure(
+      ["train", "--data", images, "--labels", images, "--quiet"], "d1-images-idx3-ubyte.gz, byte",
+      "truncated")
+  }
+
+  /// A trained two-feature, three-class model as JSON, and a CSV of rows to predict.
+  func trainedModel() throws -> (model: [String: Any], rows: String) {
+    let model = path("model.json")
+    let train = try runBackprop([
+      "train", "--toy", "blobs", "--samples", "60", "--layers", "3", "--epochs", "2", "--quiet",
+      "--output", model,
+    ])
+    #expect(train.status == 0, "\(train.standardError)")
+    let rows = path("rows.csv")
+    try "x0,x1\n1,2\n-3,0.5\n".write(toFile: rows, atomically: true, encoding: .utf8)
+    let object = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: model)))
+    return (try #require(object as? [String: Any]), rows)
+  }
+
+  /// Writes `model` changed by `edit` and runs predict on it.
+  func predict(
+    _ model: [String: Any], _ rows: String, editing edit: (inout [String: Any]) -> Void
+  ) throws -> [String] {
+    var changed = model
+    edit(&changed)
+    let file = path("changed-\(UUID().uuidString).json")
+    try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: file))
+    return ["predict", "--model", file, "--data", rows]
+  }
+
+  /// D3, D4, D5, D6: model files that decode but break the checks a model built in code gets.
+  @Test func modelFilesAreHeldToTheChecksOfCode() throws {
+    let (model, rows) = try trainedModel()
+    var scaling = try #require(model["scaling"] as? [String: Any])
+    // D3: fewer scales than offsets; a scale of 0.
+    scaling["scales"] = [1.0]
+    try expectCleanFailure(
+      try predict(model, rows) { $0["scaling"] = scaling }, "feature scaling",
+      "2 offsets and 1 scales must match")
+    scaling["scales"] = [0.0, 1.0]
+    try expectCleanFailure(
+      try predict(model, rows) { $0["scaling"] = scaling }, "scales finite and non-zero")
+    // D4: the same class name twice.
+    try expectCleanFailure(
+      try predict(model, rows) {
+        $0["target"] = ["classification": ["column": "label", "classNames": ["a", "b", "a"]]]
+      }, "the class names [\"a\"] repeat")
+    // D5: no Linear layer and one class; an unknown scalar type.
+    try expectCleanFailure(
+      try predict(model, rows) {
+        $0["layers"] = [["type": "relu"]]
+        $0["target"] = ["classification": ["column": "label", "classNames": ["only"]]]
+      }, "the network gives 2 outputs but the target has 1")
+    try expectCleanFailure(
+      try predict(model, rows) { $0["scalarType"] = "float02" }, "'float02' is neither")
+    // D6: finite weights so large that the outputs overflow.
+    try expectCleanFailure(
+      try predict(model, rows) {
+        var layers = $0["layers"] as? [[String: Any]] ?? []
+        layers[0]["weights"] = Array(repeating: [3e38, 3e38], count: 3)
+        $0["layers"] = layers
+      }, "prediction for row 0", "not a finite number")
+  }
+}
