@@ -36,3 +36,18 @@ func runBackprop(_ arguments: [String]) throws -> CommandResult {
     standardOutput: String(decoding: outputData, as: UTF8.self),
     standardError: String(decoding: errorData, as: UTF8.self))
 }
+
+/// A fresh temporary directory for one test's files.
+struct TestFiles {
+  let directory: URL
+
+  /// Creates `backprop-<name>-<UUID>` in the temporary directory.
+  init(_ name: String) throws {
+    directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("backprop-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  /// The path of `name` in the directory.
+  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+}

@@ -5,15 +5,11 @@ import Testing
 /// is a clean error naming the problem, with exit status 1, never a trap or a NaN result.
 @Suite("hostile input through the commands")
 struct HostileInputTests {
-  let directory: URL
+  let files: TestFiles
 
-  init() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("backprop-hostile-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
+  init() throws { files = try TestFiles("hostile") }
 
-  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+  func path(_ name: String) -> String { files.path(name) }
 
   /// Runs `arguments` and expects exit status 1 with every one of `messages` on standard error.
   func expectCleanFailure(_ arguments: [String], _ messages: String...) throws {

@@ -4,15 +4,11 @@ import Testing
 /// `backprop explain`, `gradcheck` and `doctor`, run as the built binary.
 @Suite("explain, gradcheck and doctor commands")
 struct InspectionCommandTests {
-  let directory: URL
+  let files: TestFiles
 
-  init() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("backprop-inspect-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
+  init() throws { files = try TestFiles("inspect") }
 
-  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+  func path(_ name: String) -> String { files.path(name) }
 
   @Test func explainReproducesMazursWorkedExample() throws {
     let text = try runBackprop(["explain", "--demo", "mazur"])

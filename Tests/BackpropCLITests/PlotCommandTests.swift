@@ -11,15 +11,11 @@ let chromiumInstalled = ["chromium", "chromium-browser", "google-chrome"].contai
 /// `backprop plot …`, `train --plots` and `demo --plots`, run as the built binary.
 @Suite("plot command and the pictures of train and demo")
 struct PlotCommandTests {
-  let directory: URL
+  let files: TestFiles
 
-  init() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("backprop-plot-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
+  init() throws { files = try TestFiles("plot") }
 
-  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+  func path(_ name: String) -> String { files.path(name) }
 
   func contents(_ name: String) throws -> String {
     try String(contentsOfFile: path(name), encoding: .utf8)
@@ -124,7 +120,7 @@ struct PlotCommandTests {
       "plot", "loss", "--history", path("h.csv"), "--output", path("loss.png"),
     ])
     #expect(png.status == 0, "\(png.standardError)")
-    let bytes = try Data(contentsOf: directory.appendingPathComponent("loss.png"))
+    let bytes = try Data(contentsOf: files.directory.appendingPathComponent("loss.png"))
     #expect(bytes.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
     // The IHDR chunk: 800 × 600.
     #expect(bytes[16..<24] == Data([0, 0, 3, 0x20, 0, 0, 2, 0x58]))

@@ -4,15 +4,11 @@ import Testing
 /// `backprop train`, `evaluate`, `predict` and `info`, run as the built binary.
 @Suite("train, evaluate, predict and info commands")
 struct TrainCommandTests {
-  let directory: URL
+  let files: TestFiles
 
-  init() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("backprop-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
+  init() throws { files = try TestFiles("cli") }
 
-  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+  func path(_ name: String) -> String { files.path(name) }
 
   /// A CSV of two numeric features, a text class (the sign of a + b) and a numeric target a − b.
   func writeFlowers() throws -> String {
@@ -121,8 +117,8 @@ struct TrainCommandTests {
     ])
     #expect(again.status == 0, "\(again.standardError)")
     #expect(
-      try Data(contentsOf: directory.appendingPathComponent("a.json"))
-        == Data(contentsOf: directory.appendingPathComponent("b.json")))
+      try Data(contentsOf: files.directory.appendingPathComponent("a.json"))
+        == Data(contentsOf: files.directory.appendingPathComponent("b.json")))
 
     try "data: \(data)\ntarget: species\nlearning_rate: 0.1\n".write(
       toFile: path("typo.yaml"), atomically: true, encoding: .utf8)
