@@ -61,7 +61,44 @@ struct TrainingRun {
     if (spec.layers ?? []).contains(where: { $0 > 100_000 }) {
       throw CLIError("--layers: a layer of more than 100000 units is not supported")
     }
+    // Each real-valued option is checked here, where the flag can be named: a NaN would
+    // otherwise pass every comparison and surface only when the spec is written at the end.
+    let ranges: [(flag: String, value: Double?, range: String, holds: (Double) -> Bool)] = [
+      ("--learning-rate", spec.learningRate, "at least 0", { $0 >= 0 }),
+      ("--momentum", spec.momentum, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
+      ("--weight-decay", spec.weightDecay, "at least 0", { $0 >= 0 }),
+      ("--dropout", spec.dropout, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
+      ("--noise", spec.noise, "at least 0", { $0 >= 0 }),
+      ("--validation-split", spec.validationSplit, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
+      ("--test-split", spec.testSplit, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
+    ]
+    for (flag, value, range, holds) in ranges {
+      if let value, !(value.isFinite && holds(value)) {
+        throw CLIError("\(flag) must be a finite number \(range) (got \(value))")
+      }
+    }
     _ = try LearningRateSchedule(parsing: spec.schedule ?? "constant", epochs: spec.epochs ?? 1)
+  }
+
+  /// Refuses a network whose training state would not fit in half of the physical memory,
+  /// before anything is allocated: each Float parameter with its gradient and an optimizer's
+  /// state (Adam's two moments), 16 bytes.
+  private static func checkMemory(sizes: [Int]) throws {
+    var parameters = 0
+    for (inputs, outputs) in zip(sizes, sizes.dropFirst()) {
+      let (weights, overflow) = inputs.multipliedReportingOverflow(by: outputs)
+      guard !overflow else { throw CLIError("--layers: \(sizes) has too many parameters") }
+      parameters = parameters.addingReportingOverflow(weights + outputs).partialValue
+    }
+    let bytes = Double(parameters) * 16
+    let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
+    guard bytes <= available else {
+      let gigabytes = { (value: Double) in String(format: "%.1f GB", value / 1e9) }
+      throw CLIError(
+        "--layers: the network \(sizes.map(String.init).joined(separator: "-")) has \(parameters) "
+          + "parameters, whose training takes about \(gigabytes(bytes)); this machine has "
+          + "\(gigabytes(available * 2)) of memory (at most half is used)")
+    }
   }
 
   private static func scaling(_ name: String?) throws -> FeatureScaling.Method? {
@@ -109,8 +146,10 @@ struct TrainingRun {
     let validation = try prepare(split.validation)
     let test = try prepare(split.test)
 
+    let sizes = [data.featureCount] + (spec.layers ?? []) + [data.targetKind.width]
+    try Self.checkMemory(sizes: sizes)
     let network = try Sequential<Float>.perceptron(
-      sizes: [data.featureCount] + (spec.layers ?? []) + [data.targetKind.width],
+      sizes: sizes,
       activation: spec.activation ?? .relu, dropout: spec.dropout ?? 0, seed: seed, loss: loss)
     let kind = try OptimizerKind(named: spec.optimizer ?? "adam")
     let optimizer: any Optimizer<Float> = try kind.make(
@@ -157,6 +196,9 @@ struct TrainingRun {
 
   func execute(quiet: Bool, saveSpec: String?) throws {
     let spec = specification
+    for path in [spec.output, spec.history, spec.weights, saveSpec].compactMap({ $0 }) {
+      try AtomicFile.replaceableTarget(of: URL(fileURLWithPath: path))
+    }
     let outcome = try train(quiet: quiet)
     let (network, history, data, loss) = (
       outcome.network, outcome.history, outcome.data, outcome.loss

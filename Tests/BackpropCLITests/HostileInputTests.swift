@@ -89,4 +89,36 @@ struct HostileInputTests {
         $0["layers"] = layers
       }, "prediction for row 0", "not a finite number")
   }
+
+  /// D8 and D9: a network too large for the machine's memory, and real-valued flags that are NaN
+  /// or out of range, refused before anything is trained or allocated.
+  @Test func absurdSizesAndNaNFlagsAreRefusedFirst() throws {
+    let run = ["train", "--toy", "xor", "--epochs", "1", "--quiet"]
+    try expectCleanFailure(
+      run + ["--layers", "100000,100000,100000"], "20000700002 parameters", "GB")
+    for flag in ["--dropout", "--momentum", "--learning-rate", "--weight-decay"] {
+      try expectCleanFailure(run + [flag, "nan"], "\(flag) must be a finite number", "(got nan)")
+    }
+    try expectCleanFailure(run + ["--dropout=-0.5"], "--dropout must be a finite number in [0, 1)")
+  }
+
+  /// D10: an output that is not a regular file is refused before training; one reached through
+  /// a symbolic link replaces the link's target and leaves the link.
+  @Test func outputsReplaceOnlyRegularFiles() throws {
+    let run = ["train", "--toy", "xor", "--epochs", "1", "--quiet"]
+    try FileManager.default.createDirectory(
+      atPath: path("a-directory"), withIntermediateDirectories: true)
+    for target in ["/dev/null", path("a-directory")] {
+      try expectCleanFailure(run + ["--output", target], target, "not a regular file")
+    }
+    try expectCleanFailure(run + ["--history", "/dev/null"], "/dev/null", "not a regular file")
+    try "old".write(toFile: path("real.json"), atomically: true, encoding: .utf8)
+    try FileManager.default.createSymbolicLink(
+      atPath: path("link.json"), withDestinationPath: path("real.json"))
+    #expect(try runBackprop(run + ["--output", path("link.json")]).status == 0)
+    let link = try FileManager.default.destinationOfSymbolicLink(atPath: path("link.json"))
+    #expect(link == path("real.json"))
+    #expect(
+      try String(contentsOfFile: path("real.json"), encoding: .utf8).contains("backprop-model"))
+  }
 }

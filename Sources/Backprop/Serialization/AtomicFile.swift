@@ -47,8 +47,12 @@ public enum AtomicFile {
 
   /// Replaces the file at `url` with what `produce` writes; if `produce` throws, the old file is
   /// kept and the error rethrown.
+  ///
+  /// A symbolic link is followed: the file it points to is replaced (atomically, beside it) and
+  /// the link stays. A path that exists but is not a regular file is refused (see
+  /// ``replaceableTarget(of:)``), so that a device node is never replaced by a file.
   public static func write(to url: URL, _ produce: (Writer) throws -> Void) throws {
-    let target = url.standardizedFileURL
+    let target = try replaceableTarget(of: url)
     let directory = target.deletingLastPathComponent().path
     let temporary =
       directory + "/." + target.lastPathComponent
@@ -68,6 +72,23 @@ public enum AtomicFile {
       throw failure(target.path, "cannot replace the file")
     }
     renamed = true
+  }
+
+  /// The file that writing `url` replaces: `url` itself, or the file its symbolic links lead
+  /// to. Callers check their outputs with it before long work, so that a bad path fails first.
+  ///
+  /// - Throws: ``BackpropError/fileError(path:detail:)`` when the path exists but is not a
+  ///   regular file (a directory, a device, a FIFO or a socket).
+  @discardableResult
+  public static func replaceableTarget(of url: URL) throws -> URL {
+    let target = url.standardizedFileURL.resolvingSymlinksInPath()
+    var status = stat()
+    if lstat(target.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+      throw BackpropError.fileError(
+        path: url.path,
+        detail: "it is not a regular file (a directory, a device or a FIFO); it is not replaced")
+    }
+    return target
   }
 
   fileprivate static func failure(_ path: String, _ action: String) -> BackpropError {
