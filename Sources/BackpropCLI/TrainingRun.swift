@@ -229,18 +229,19 @@ struct TrainingRun {
     let model = try Model(
       network: network, featureNames: data.featureNames, targetKind: data.targetKind,
       scaling: scaling, loss: loss, metadata: metadata)
+    // One transaction: every file is written before any replaces its target, and the model
+    // goes in place last, so that a present model implies the rest of its set.
+    let transaction = FileTransaction()
     var written: [String] = []
-    if let path = spec.output {
-      try model.save(to: URL(fileURLWithPath: path))
-      written.append("model \(path)")
-    }
+    if let path = spec.output { written.append("model \(path)") }
     if let path = spec.history {
-      try history.write(to: URL(fileURLWithPath: path))
+      let url = URL(fileURLWithPath: path)
+      try transaction.stage(try history.fileData(for: url), to: url)
       written.append("history \(path)")
     }
     if let path = spec.weights {
-      try network.safeTensors(metadata: ["format": "pt", "backprop-model": "sequential"])
-        .write(to: URL(fileURLWithPath: path))
+      let weights = network.safeTensors(metadata: ["format": "pt", "backprop-model": "sequential"])
+      try transaction.stage(try weights.encoded(), to: URL(fileURLWithPath: path))
       written.append("weights \(path)")
     }
     if let directory = spec.plots {
@@ -248,15 +249,20 @@ struct TrainingRun {
         model: model, history: history, data: data, snapshots: snapshots)
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       for (name, picture) in pictures {
-        try picture.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".svg"))
+        let url = URL(fileURLWithPath: directory).appendingPathComponent(name + ".svg")
+        try transaction.stage(try picture.fileData(for: url), to: url)
       }
       written.append(
         "pictures \(pictures.map { $0.name + ".svg" }.joined(separator: ", ")) in \(directory)")
     }
     if let path = saveSpec {
-      try AtomicFile.write(Data(try spec.yaml().utf8), to: URL(fileURLWithPath: path))
+      try transaction.stage(Data(try spec.yaml().utf8), to: URL(fileURLWithPath: path))
       written.append("spec \(path)")
     }
+    if let path = spec.output {
+      try transaction.stage(try model.jsonData(), to: URL(fileURLWithPath: path))
+    }
+    try transaction.commit()
 
     if stop != .completed { print(stop) }
     for (name, value) in results { print("\(name): \(ProgressDisplay.format(value))") }

@@ -160,9 +160,16 @@ public struct SVGCanvas: Sendable, Equatable {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for another extension, or when PNG
   ///   is asked for and no renderer is installed (the message says what to install).
   public func write(to url: URL) throws {
+    try AtomicFile.write(try fileData(for: url), to: url)
+  }
+
+  /// The bytes of a picture file named `url`: SVG for a `.svg` name, PNG for `.png`.
+  ///
+  /// - Throws: as ``write(to:)``.
+  public func fileData(for url: URL) throws -> Data {
     switch url.pathExtension.lowercased() {
-    case "svg": try AtomicFile.write(Data(svg.utf8), to: url)
-    case "png": try AtomicFile.write(try PNGRenderer.render(self), to: url)
+    case "svg": return Data(svg.utf8)
+    case "png": return try PNGRenderer.render(self)
     default:
       throw BackpropError.invalidArgument(
         name: "picture file '\(url.lastPathComponent)'", detail: "the name must end in .svg or .png"

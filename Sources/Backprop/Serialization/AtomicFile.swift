@@ -52,26 +52,72 @@ public enum AtomicFile {
   /// the link stays. A path that exists but is not a regular file is refused (see
   /// ``replaceableTarget(of:)``), so that a device node is never replaced by a file.
   public static func write(to url: URL, _ produce: (Writer) throws -> Void) throws {
+    try stage(to: url, produce).commit()
+  }
+
+  /// A file written in full beside its target under a temporary name, not yet in place.
+  struct Staged {
+    let temporary: String
+    let target: URL
+
+    /// Renames the file over its target (the atomic step).
+    func commit() throws {
+      guard rename(temporary, target.path) == 0 else {
+        let error = AtomicFile.failure(target.path, "cannot replace the file")
+        unlink(temporary)
+        throw error
+      }
+    }
+
+    /// Removes the temporary file.
+    func discard() { unlink(temporary) }
+  }
+
+  /// The prefix of the temporary files that writing `target` makes: `.<name>.tmp-`, then the
+  /// writer's process id and a random number.
+  private static func temporaryPrefix(of target: URL) -> String {
+    "." + target.lastPathComponent + ".tmp-"
+  }
+
+  /// Writes what `produce` writes to a temporary file beside `url`'s target and flushes it to
+  /// disk; nothing replaces the target until the result is committed. Temporary files of the
+  /// same target left by processes that have died are removed first.
+  static func stage(to url: URL, _ produce: (Writer) throws -> Void) throws -> Staged {
     let target = try replaceableTarget(of: url)
     let directory = target.deletingLastPathComponent().path
+    removeStaleTemporaries(of: target)
     let temporary =
-      directory + "/." + target.lastPathComponent
-      + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      directory + "/" + temporaryPrefix(of: target)
+      + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
     guard descriptor >= 0 else {
       throw failure(target.path, "cannot create a file in \(directory)")
     }
-    var renamed = false
-    defer { if !renamed { unlink(temporary) } }
     do {
       defer { close(descriptor) }
       try produce(Writer(descriptor: descriptor, path: target.path))
       guard fsync(descriptor) == 0 else { throw failure(target.path, "cannot flush") }
+    } catch {
+      unlink(temporary)
+      throw error
     }
-    guard rename(temporary, target.path) == 0 else {
-      throw failure(target.path, "cannot replace the file")
+    return Staged(temporary: temporary, target: target)
+  }
+
+  /// Removes the temporary files of `target` whose writing process no longer runs (killed
+  /// part-way); those of running processes are left alone.
+  private static func removeStaleTemporaries(of target: URL) {
+    let directory = target.deletingLastPathComponent().path
+    let prefix = temporaryPrefix(of: target)
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+      return
     }
-    renamed = true
+    for name in names where name.hasPrefix(prefix) {
+      guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0,
+        kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      unlink(directory + "/" + name)
+    }
   }
 
   /// The file that writing `url` replaces: `url` itself, or the file its symbolic links lead

@@ -119,11 +119,14 @@ public struct History: Sendable, Equatable, Codable {
     }
   }
 
-  /// Writes the history to `url` atomically: as JSON when the name ends in `.json`, as CSV
-  /// otherwise.
+  /// Writes the history to `url` atomically, as ``fileData(for:)`` gives it.
   public func write(to url: URL) throws {
-    let data = url.pathExtension.lowercased() == "json" ? try jsonData() : Data(csv.utf8)
-    try AtomicFile.write(data, to: url)
+    try AtomicFile.write(try fileData(for: url), to: url)
+  }
+
+  /// The bytes of a history file named `url`: JSON when the name ends in `.json`, CSV otherwise.
+  public func fileData(for url: URL) throws -> Data {
+    url.pathExtension.lowercased() == "json" ? try jsonData() : Data(csv.utf8)
   }
 
   private static var encoder: JSONEncoder {
