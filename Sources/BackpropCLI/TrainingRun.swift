@@ -133,6 +133,11 @@ struct TrainingRun {
     let spec = specification
     let seed = spec.seed ?? 1
     let (data, loss) = try loadData()
+    if let names = data.targetKind.classNames, names.count < 2 {
+      throw CLIError(
+        "the target '\(data.targetKind.columnNames.joined())' has \(names.count) class"
+          + "\(names.count == 1 ? " ('\(names[0])')" : "es"): a classifier needs at least 2")
+    }
     let split = try data.split(
       validationFraction: spec.validationSplit ?? 0, testFraction: spec.testSplit ?? 0, seed: seed)
     let scaling = try Self.scaling(spec.scale).map {

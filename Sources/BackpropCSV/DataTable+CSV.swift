@@ -79,6 +79,11 @@ extension DataTable {
       throw BackpropError.malformedData(
         source: source, location: nil, detail: "the file is empty (a header row is needed)")
     }
+    if let line = Self.unterminatedQuoteLine(in: body, delimiter: delimiter) {
+      throw BackpropError.malformedData(
+        source: source, location: "line \(line)",
+        detail: "a quoted field opened here is never closed (a missing \")")
+    }
     let reader: CSVReader
     do {
       reader = try CSVReader(string: body, hasHeaderRow: true, delimiter: delimiter)
@@ -102,6 +107,39 @@ extension DataTable {
         source: source, location: "line \(line)", detail: "CSV syntax error (\(error))")
     }
     try self.init(source: source, columnNames: header, rows: rows, lineNumbers: lines)
+  }
+
+  /// The line on which a quoted field opens that the text never closes, or nil: RFC 4180's
+  /// quoting (a field that starts with a quote runs to the next lone quote; "" inside is a
+  /// quote), without which the rest of the file would be read as one cell.
+  static func unterminatedQuoteLine(in text: String, delimiter: Unicode.Scalar) -> Int? {
+    let (quote, newline) = (UInt8(ascii: "\""), UInt8(ascii: "\n"))
+    let separator = UInt8(truncatingIfNeeded: delimiter.value)
+    var (line, openedOn) = (1, 0)
+    var (inQuotes, atFieldStart, pendingQuote) = (false, true, false)
+    for byte in text.utf8 {
+      if inQuotes {
+        if pendingQuote {
+          pendingQuote = false
+          if byte != quote {
+            inQuotes = false  // the quote closed the field; this byte follows it
+          } else {
+            continue  // "" is a quote inside the field
+          }
+        } else if byte == quote {
+          pendingQuote = true
+          continue
+        }
+      }
+      if !inQuotes {
+        if byte == quote && atFieldStart {
+          (inQuotes, openedOn) = (true, line)
+        }
+        atFieldStart = byte == separator || byte == newline
+      }
+      if byte == newline { line += 1 }
+    }
+    return inQuotes && !pendingQuote ? openedOn : nil
   }
 
   private static func lineBreaks(in fields: [String]) -> Int {

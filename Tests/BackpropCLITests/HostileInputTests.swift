@@ -121,4 +121,12 @@ struct HostileInputTests {
     #expect(
       try String(contentsOfFile: path("real.json"), encoding: .utf8).contains("backprop-model"))
   }
+
+  /// A file whose target has one class trains nothing: refused before training.
+  @Test func aSingleClassIsRefused() throws {
+    try "a,c\n1,x\n3,x\n5,x\n".write(toFile: path("one.csv"), atomically: true, encoding: .utf8)
+    try expectCleanFailure(
+      ["train", "--data", path("one.csv"), "--target", "c", "--quiet"], "1 class ('x')",
+      "at least 2")
+  }
 }

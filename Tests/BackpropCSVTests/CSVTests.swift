@@ -64,6 +64,16 @@ struct CSVTests {
     expectError(containing: "missing.csv", "cannot read the file") {
       _ = try DataTable(csvFile: directory.appendingPathComponent("missing.csv"))
     }
+    // A quote that is never closed would make the rest of the file one cell; quotes that are
+    // closed, doubled, or inside an unquoted field are fine.
+    let unclosed = directory.appendingPathComponent("unclosed.csv")
+    try Data("a,b,c\n1,2,x\n3,\"4,y\n5,6,z\n".utf8).write(to: unclosed)
+    expectError(containing: "unclosed.csv, line 3", "never closed") {
+      _ = try DataTable(csvFile: unclosed)
+    }
+    let closed = directory.appendingPathComponent("closed.csv")
+    try Data("a,b\n\"x\"\"y\",\"two\nlines\"\n3in\"ch,\"\"\n".utf8).write(to: closed)
+    #expect(try DataTable(csvFile: closed).rows == [["x\"y", "two\nlines"], ["3in\"ch", ""]])
   }
 
   @Test func writtenCSVReadsBackTheSameCells() throws {

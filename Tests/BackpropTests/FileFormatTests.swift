@@ -183,6 +183,20 @@ struct FileFormatTests {
     #expect(try NumPyArray(data: NumPyArray.encode(vector), source: "v.npy").values == [0.1, 0.2])
   }
 
+  /// A NaN among float labels is an error naming the sample, not a class named "nan".
+  @Test func nonFiniteLabelsAreRefused() throws {
+    let directory = try temporaryDirectory()
+    let (features, labels) = (
+      directory.appendingPathComponent("x.npy"), directory.appendingPathComponent("y.npy")
+    )
+    try NumPyArray.encode(try Tensor<Float>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6]))
+      .write(to: features)
+    try NumPyArray.encode(try Tensor<Float>(shape: [3], scalars: [0, .nan, 1])).write(to: labels)
+    expectError(containing: "label of sample 1", "nan is not a class") {
+      _ = try DataSet<Float>(npyFeatures: features, targets: labels, classification: true)
+    }
+  }
+
   @Test func npyErrorsNameTheProblem() throws {
     expectError(containing: "z.npy, byte 10", "'<c16' is not supported") {
       _ = try NumPyArray(

@@ -171,7 +171,14 @@ extension DataSet {
 
   /// A classification data set whose classes are the distinct numbers among `numericLabels`,
   /// named as integers where they are whole ("7", not "7.0") and in numeric order.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` naming the first sample whose
+  ///   label is NaN or infinite (no class is named "nan").
   init(features: Tensor<Scalar>, numericLabels: [Double], featureNames: [String]? = nil) throws {
+    if let sample = numericLabels.firstIndex(where: { !$0.isFinite }) {
+      throw BackpropError.invalidArgument(
+        name: "label of sample \(sample)", detail: "\(numericLabels[sample]) is not a class")
+    }
     func name(_ value: Double) -> String {
       value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
