@@ -9,6 +9,9 @@ let package = Package(
   products: [
     .library(name: "Backprop", targets: ["Backprop"]),
     .library(name: "BackpropCSV", targets: ["BackpropCSV"]),
+    // The commands and the playground server as libraries, for tools built on them (Fuzz/).
+    .library(name: "BackpropCLI", targets: ["BackpropCLI"]),
+    .library(name: "BackpropPlayground", targets: ["BackpropPlayground"]),
     .executable(name: "backprop", targets: ["backprop"]),
   ],
   dependencies: [

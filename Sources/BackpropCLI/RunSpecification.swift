@@ -121,12 +121,9 @@ struct RunSpecification: Codable, Equatable {
   /// Reads a YAML or JSON spec file, rejecting keys it does not know (a misspelt key would
   /// otherwise be ignored silently).
   static func load(from path: String) throws -> RunSpecification {
-    let text: String
-    do {
-      text = try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
-      throw CLIError(
-        "\(path): cannot read the spec file (\((error as NSError).localizedDescription))")
+    guard let text = String(data: try FileData.read(URL(fileURLWithPath: path)), encoding: .utf8)
+    else {
+      throw CLIError("\(path): the spec file is not UTF-8 text")
     }
     do {
       guard let object = try Yams.load(yaml: text) as? [String: Any] else {

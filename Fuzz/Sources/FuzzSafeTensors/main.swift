@@ -1,0 +1,13 @@
+import Backprop
+import Foundation
+import FuzzSupport
+
+/// safetensors weights, then loaded into a small network as `--weights` files are.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+  guard let file = try? SafeTensors(data: fuzzData(bytes, count), source: "fuzz.safetensors"),
+    let network = try? Sequential<Float>.perceptron(sizes: [2, 4, 3], activation: .relu, seed: 1)
+  else { return 0 }
+  try? network.loadWeights(from: file)
+  return 0
+}
