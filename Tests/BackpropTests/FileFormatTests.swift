@@ -183,6 +183,29 @@ struct FileFormatTests {
     #expect(try NumPyArray(data: NumPyArray.encode(vector), source: "v.npy").values == [0.1, 0.2])
   }
 
+  /// Files are read whole, and so is a pipe (`<(…)`, `/dev/stdin`); a directory is an error.
+  @Test func filesAndPipesAreReadWhole() throws {
+    let directory = try temporaryDirectory()
+    let file = directory.appendingPathComponent("f.bin")
+    let bytes = Data((0..<70000).map { UInt8($0 % 251) })
+    try bytes.write(to: file)
+    #expect(try FileData.read(file) == bytes)
+    let empty = directory.appendingPathComponent("empty")
+    try Data().write(to: empty)
+    #expect(try FileData.read(empty).isEmpty)
+    let pipe = directory.appendingPathComponent("pipe")
+    #expect(mkfifo(pipe.path, 0o600) == 0)
+    let writer = Thread {
+      if let handle = FileHandle(forWritingAtPath: pipe.path) {
+        handle.write(bytes)
+        try? handle.close()
+      }
+    }
+    writer.start()
+    #expect(try FileData.read(pipe) == bytes)
+    expectError(containing: "not a regular file") { _ = try FileData.read(directory) }
+  }
+
   /// A NaN among float labels is an error naming the sample, not a class named "nan".
   @Test func nonFiniteLabelsAreRefused() throws {
     let directory = try temporaryDirectory()

@@ -7,7 +7,17 @@ public enum FileData {
   /// - Throws: ``BackpropError/fileError(path:detail:)`` with the system's reason.
   /// Read with `read(2)` into one buffer of the file's size (Foundation's `Data(contentsOf:)`
   /// leaked its buffer on some files under the fuzzer's leak checker).
+  /// A pipe (`<(…)`, `/dev/stdin`) is read to its end.
   public static func read(_ url: URL) throws -> Data {
+    var status = stat()
+    if stat(url.path, &status) == 0, status.st_mode & S_IFMT == S_IFIFO {
+      do {
+        return try FileHandle(forReadingFrom: url).readToEnd() ?? Data()
+      } catch {
+        throw BackpropError.fileError(
+          path: url.path, detail: "cannot read the pipe (\(error.localizedDescription))")
+      }
+    }
     let reader = try FileReader(url)
     defer { reader.close() }
     var data = Data(count: reader.size)
