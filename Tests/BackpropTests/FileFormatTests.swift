@@ -123,6 +123,12 @@ struct FileFormatTests {
     expectError(containing: "bomb-idx3-ubyte.gz, byte 78416", "more than the 78400 bytes") {
       _ = try IDXFile(contentsOf: url)
     }
+    // A small file claiming a gigabyte ends early, without a gigabyte allocated first.
+    let claims = directory.appendingPathComponent("claims.gz")
+    try gzip(idxBytes(shape: [1000, 1000, 1000], values: [1, 2, 3])).write(to: claims)
+    expectError(containing: "claims.gz, byte", "end after 19 bytes") {
+      _ = try IDXFile(contentsOf: claims)
+    }
     // A header announcing more than the cap is refused before anything else is inflated.
     let huge = directory.appendingPathComponent("huge.gz")
     try gzip(idxBytes(shape: [65536, 65536, 2], values: [])).write(to: huge)

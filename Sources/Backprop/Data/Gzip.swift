@@ -55,8 +55,8 @@ final class GzipReader {
     let produced = try output.withUnsafeMutableBytes { try inflate(into: $0) }
     guard produced == count else {
       throw fail(
-        "the decompressed data end after \(delivered) bytes; \(delivered - produced + count) "
-          + "were expected")
+        "the decompressed data end after \(delivered) bytes (\(count - produced) more were "
+          + "expected)")
     }
     return output
   }

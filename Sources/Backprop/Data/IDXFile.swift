@@ -47,7 +47,13 @@ public struct IDXFile: Sendable, Equatable {
         "the header says \(header.dimensions) \(header.element.name) values, more than the "
           + "\(Self.maximumDecompressedBytes) bytes a compressed IDX file may inflate to")
     }
-    bytes += try reader.read(payload)
+    // In pieces, so that memory grows only as far as the data really inflate.
+    var remaining = payload
+    while remaining > 0 {
+      let piece = min(remaining, 1 << 24)
+      bytes += try reader.read(piece)
+      remaining -= piece
+    }
     guard try reader.isAtEnd() else {
       throw header.fail(
         header.size + payload,
