@@ -126,6 +126,7 @@ struct RunSpecification: Codable, Equatable {
       throw CLIError("\(path): the spec file is not UTF-8 text")
     }
     do {
+      if let node = try Yams.compose(yaml: text) { try refuseSexagesimal(in: node, path: path) }
       guard let object = try Yams.load(yaml: text) as? [String: Any] else {
         throw CLIError("\(path): a spec file must be a mapping of keys to values")
       }
@@ -143,6 +144,32 @@ struct RunSpecification: Codable, Equatable {
       throw CLIError("\(path): \(Self.explain(error))")
     } catch {
       throw CLIError("\(path): not valid YAML or JSON (\(error))")
+    }
+  }
+
+  /// YAML 1.1 reads a plain scalar such as 1:30 as a base-60 number, and Yams computes it in
+  /// `Int` arithmetic that traps on overflow (the fuzzer found `7:8:8:8:7:…`); no spec value is
+  /// one, so such scalars are refused before Yams converts them.
+  private static func refuseSexagesimal(in node: Node, path: String) throws {
+    switch node {
+    case .scalar(let scalar):
+      if scalar.style == .plain,
+        scalar.string.range(
+          of: "^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?$", options: .regularExpression)
+          != nil
+      {
+        throw CLIError(
+          "\(path): '\(scalar.string)' reads as a base-60 number in YAML; quote it if it is text")
+      }
+    case .mapping(let mapping):
+      for (key, value) in mapping {
+        try refuseSexagesimal(in: key, path: path)
+        try refuseSexagesimal(in: value, path: path)
+      }
+    case .sequence(let sequence):
+      for element in sequence { try refuseSexagesimal(in: element, path: path) }
+    case .alias:
+      break  // the node it names is checked where it is defined
     }
   }
 

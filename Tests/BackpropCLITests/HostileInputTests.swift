@@ -129,4 +129,14 @@ struct HostileInputTests {
       ["train", "--data", path("one.csv"), "--target", "c", "--quiet"], "1 class ('x')",
       "at least 2")
   }
+
+  /// Found by the fuzzer: YAML 1.1 reads 7:8:8:… as a base-60 number, which Yams computed in
+  /// overflowing Int arithmetic (a trap). Such an unquoted spec value is now an error.
+  @Test func aBase60NumberInASpecIsAnError() throws {
+    for text in ["7:8:8:8:7:8:8:7:8:7:8:8:7:8:8", "toy: xor\nepochs: 1:30\n"] {
+      try text.write(toFile: path("spec.yaml"), atomically: true, encoding: .utf8)
+      try expectCleanFailure(
+        ["train", "--spec", path("spec.yaml"), "--quiet"], "spec.yaml", "base-60 number")
+    }
+  }
 }
