@@ -567,11 +567,26 @@ bool bp_blas_dgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_
 // MARK: - Activations: tanh and sigmoid with one exponential, vectorized and exact across levels
 
 // Cephes expf: e^x = 2^n · e^r with n = round(x / ln 2), r = x − n·ln 2 in two parts, e^r by a
-// degree-6 polynomial. Every step is one correctly rounded operation or an FMA, so the scalar
-// and vector versions agree bit for bit. 2^n is applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋), two factors
-// that are normal numbers for every n in [−151, 128]: results below 2^−126 then round once into
-// the subnormals and reach 0 below about −103.9, as the C library's expf does, instead of
-// stopping at the smallest normal number.
+// degree-6 polynomial. Every step is one correctly rounded operation or an FMA, so each level
+// gives the same bits. 2^n is applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋), two factors that are normal
+// numbers for every n in [−151, 128]: results below 2^−126 then round once into the subnormals
+// and reach 0 below about −103.9, as the C library's expf does, instead of stopping at the
+// smallest normal number.
+//
+// The math is written once, on 16-lane vectors of the compiler's vector extension; each level
+// below inlines it under its own target attribute (one zmm, two ymm or four xmm registers an
+// operation), and a partial vector is computed in a zero-padded copy, so tails take the same
+// steps as whole vectors. NaN propagates: comparisons with it are false, so it is never clamped.
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+enum { lanes = 16 };
+
+#define BP_LANES static inline __attribute__((always_inline))
+// Every function taking or returning these vectors is inlined, so no call passes one and the
+// calling convention the warning is about never applies.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
+
 static const float exp_high = 88.3762626647949f, exp_low = -104.0f;
 static const float log2e = 1.44269504088896341f, ln2_high = 0.693359375f, ln2_low = -2.12194440e-4f;
 static const float exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
@@ -579,184 +594,108 @@ static const float exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.33345190
 static const float tanh_poly[5] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
                                    1.33314422036e-1f, -3.33332819422e-1f};
 
-static float power_of_two(int32_t n) {
-  int32_t bits = (n + 127) << 23;
-  float result;
-  memcpy(&result, &bits, sizeof result);
-  return result;
+BP_LANES f32x16 splat(float value) { return (f32x16){0} + value; }
+
+/// Lane by lane, `yes` where `mask` is set (all ones) and `no` where it is clear.
+BP_LANES f32x16 select_lanes(i32x16 mask, f32x16 yes, f32x16 no) {
+  return (f32x16)((mask & (i32x16)yes) | (~mask & (i32x16)no));
 }
 
-static float exp_scalar(float x) {
-  x = x > exp_high ? exp_high : x < exp_low ? exp_low : x;
-  float n = floorf(fmaf(x, log2e, 0.5f));
-  float r = fmaf(-n, ln2_high, x);
-  r = fmaf(-n, ln2_low, r);
-  float p = exp_poly[0];
-  for (int i = 1; i < 6; i++) p = fmaf(p, r, exp_poly[i]);
-  float r2 = r * r;
-  float y = fmaf(p, r2, r) + 1.0f;
-  int32_t whole = (int32_t)n, half = whole >> 1;
-  return (y * power_of_two(half)) * power_of_two(whole - half);
+BP_LANES f32x16 magnitude(f32x16 x) { return (f32x16)((i32x16)x & 0x7fffffff); }
+
+BP_LANES f32x16 fma_lanes(f32x16 a, f32x16 b, f32x16 c) { return __builtin_elementwise_fma(a, b, c); }
+
+BP_LANES f32x16 exp_lanes(f32x16 x) {
+  x = select_lanes(x > exp_high, splat(exp_high), x);
+  x = select_lanes(x < exp_low, splat(exp_low), x);
+  f32x16 n = __builtin_elementwise_floor(fma_lanes(x, splat(log2e), splat(0.5f)));
+  f32x16 r = fma_lanes(-n, splat(ln2_high), x);
+  r = fma_lanes(-n, splat(ln2_low), r);
+  f32x16 p = splat(exp_poly[0]);
+  for (int i = 1; i < 6; i++) p = fma_lanes(p, r, splat(exp_poly[i]));
+  f32x16 y = fma_lanes(p, r * r, r) + 1.0f;
+  // A NaN lane keeps y = NaN; its exponent is taken as 0 so that the conversion stays defined.
+  i32x16 whole = __builtin_convertvector(select_lanes(n == n, n, splat(0)), i32x16);
+  i32x16 half = whole >> 1;
+  return y * (f32x16)((half + 127) << 23) * (f32x16)((whole - half + 127) << 23);
 }
 
-static float tanh_scalar(float x) {
-  float a = fabsf(x);
-  if (a < 0.625f) {
-    float z = x * x;
-    float p = tanh_poly[0];
-    for (int i = 1; i < 5; i++) p = fmaf(p, z, tanh_poly[i]);
-    return fmaf(p * z, x, x);
-  }
-  float t = 1.0f - 2.0f / (exp_scalar(a + a) + 1.0f);
-  return x < 0 ? -t : t;
+BP_LANES f32x16 tanh_lanes(f32x16 x) {
+  f32x16 a = magnitude(x);
+  f32x16 z = x * x;
+  f32x16 p = splat(tanh_poly[0]);
+  for (int i = 1; i < 5; i++) p = fma_lanes(p, z, splat(tanh_poly[i]));
+  f32x16 small = fma_lanes(p * z, x, x);
+  f32x16 large = 1.0f - 2.0f / (exp_lanes(a + a) + 1.0f);
+  large = select_lanes(x < 0, -large, large);
+  return select_lanes(a < 0.625f, small, large);
 }
 
 // σ(x) = 1/(1 + e^−|x|) for x ≥ 0 and e^−|x|/(1 + e^−|x|) below, so that e^−x never overflows
 // and σ underflows to 0 with the exponential.
-static float sigmoid_scalar(float x) {
-  float e = exp_scalar(-fabsf(x));
-  return x >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+BP_LANES f32x16 sigmoid_lanes(f32x16 x) {
+  f32x16 e = exp_lanes(-magnitude(x));
+  return select_lanes(x < 0, e, splat(1.0f)) / (1.0f + e);
 }
 
-static float activate_scalar(float x, BPActivation activation) {
-  return activation == BPActivationTanh ? tanh_scalar(x) : sigmoid_scalar(x);
+BP_LANES f32x16 activate_lanes(f32x16 x, BPActivation activation) {
+  return activation == BPActivationTanh ? tanh_lanes(x) : sigmoid_lanes(x);
+}
+
+typedef enum { LaneTanh, LaneSigmoid, LaneExp } LaneFunction;
+
+BP_LANES f32x16 apply_lanes(f32x16 x, LaneFunction function) {
+  switch (function) {
+    case LaneTanh: return tanh_lanes(x);
+    case LaneSigmoid: return sigmoid_lanes(x);
+    case LaneExp: return exp_lanes(x);
+  }
+  return x;
+}
+
+/// Applies `function` to each of `rows` rows of `width` floats, after adding `bias` (one value a
+/// column) when it is given: whole vectors first, then the rest of a row in a zero-padded vector.
+BP_LANES void apply_rows(float *values, size_t rows, size_t width, const float *bias,
+                         LaneFunction function) {
+  for (size_t row = 0; row < rows; row++) {
+    float *line = values + row * width;
+    for (size_t column = 0; column < width; column += lanes) {
+      size_t bytes = (width - column < lanes ? width - column : lanes) * sizeof(float);
+      f32x16 x = {0}, b = {0};
+      memcpy(&x, line + column, bytes);
+      if (bias) memcpy(&b, bias + column, bytes);
+      x = apply_lanes(x + b, function);
+      memcpy(line + column, &x, bytes);
+    }
+  }
 }
 
 #if BP_X86
-__attribute__((target("avx512f"))) static __m512 exp_avx512(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(exp_low)), _mm512_set1_ps(exp_high));
-  __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(log2e), _mm512_set1_ps(0.5f)),
-                                  _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_setzero_ps(), n), _mm512_set1_ps(ln2_high), x);
-  r = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_setzero_ps(), n), _mm512_set1_ps(ln2_low), r);
-  __m512 p = _mm512_set1_ps(exp_poly[0]);
-  for (int i = 1; i < 6; i++) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(exp_poly[i]));
-  __m512 r2 = _mm512_mul_ps(r, r);
-  __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
-  __m512i whole = _mm512_cvtps_epi32(n), half = _mm512_srai_epi32(whole, 1);
-  __m512i low = _mm512_slli_epi32(_mm512_add_epi32(half, _mm512_set1_epi32(127)), 23);
-  __m512i high = _mm512_slli_epi32(
-      _mm512_add_epi32(_mm512_sub_epi32(whole, half), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(_mm512_mul_ps(y, _mm512_castsi512_ps(low)), _mm512_castsi512_ps(high));
+__attribute__((target("avx512f"))) static void apply_rows_avx512(
+    float *values, size_t rows, size_t width, const float *bias, LaneFunction function) {
+  apply_rows(values, rows, width, bias, function);
 }
 
-__attribute__((target("avx512f"))) static __m512 tanh_avx512(__m512 x) {
-  __m512 a = _mm512_abs_ps(x);
-  __m512 z = _mm512_mul_ps(x, x);
-  __m512 p = _mm512_set1_ps(tanh_poly[0]);
-  for (int k = 1; k < 5; k++) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(tanh_poly[k]));
-  __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
-  __m512 e = exp_avx512(_mm512_add_ps(a, a));
-  __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.0f),
-                               _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
-  __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  large = _mm512_mask_sub_ps(large, negative, _mm512_setzero_ps(), large);
-  __mmask16 isSmall = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps(isSmall, large, small);
-}
-
-__attribute__((target("avx512f"))) static __m512 sigmoid_avx512(__m512 x) {
-  __m512 e = exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
-  __m512 denominator = _mm512_add_ps(_mm512_set1_ps(1.0f), e);
-  __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  __m512 numerator = _mm512_mask_blend_ps(negative, _mm512_set1_ps(1.0f), e);
-  return _mm512_div_ps(numerator, denominator);
-}
-
-__attribute__((target("avx512f"))) static void activate_avx512(
-    float *values, size_t rows, size_t width, const float *bias, BPActivation activation) {
-  for (size_t row = 0; row < rows; row++) {
-    float *line = values + row * width;
-    for (size_t column = 0; column < width; column += 16) {
-      __mmask16 lanes = first_lanes(width - column);
-      __m512 x = _mm512_maskz_loadu_ps(lanes, line + column);
-      if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(lanes, bias + column));
-      x = activation == BPActivationTanh ? tanh_avx512(x) : sigmoid_avx512(x);
-      _mm512_mask_storeu_ps(line + column, lanes, x);
-    }
-  }
-}
-
-__attribute__((target("avx512f"))) static void exp_in_place_avx512(float *values, size_t n) {
-  for (size_t i = 0; i < n; i += 16) {
-    __mmask16 lanes = first_lanes(n - i);
-    _mm512_mask_storeu_ps(values + i, lanes, exp_avx512(_mm512_maskz_loadu_ps(lanes, values + i)));
-  }
+__attribute__((target("avx2,fma"))) static void apply_rows_avx2(
+    float *values, size_t rows, size_t width, const float *bias, LaneFunction function) {
+  apply_rows(values, rows, width, bias, function);
 }
 #endif
 
+static void apply_rows_at_level(float *values, size_t rows, size_t width, const float *bias,
+                                LaneFunction function) {
 #if BP_X86
-// The same steps 8 lanes at a time with AVX2 and FMA: each lane's operations are the scalar
-// version's, so the bits are the same; tails run the scalar version.
-__attribute__((target("avx2,fma"))) static __m256 exp_avx2(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(exp_low)), _mm256_set1_ps(exp_high));
-  __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(log2e), _mm256_set1_ps(0.5f)));
-  __m256 r = _mm256_fmadd_ps(_mm256_sub_ps(_mm256_setzero_ps(), n), _mm256_set1_ps(ln2_high), x);
-  r = _mm256_fmadd_ps(_mm256_sub_ps(_mm256_setzero_ps(), n), _mm256_set1_ps(ln2_low), r);
-  __m256 p = _mm256_set1_ps(exp_poly[0]);
-  for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(exp_poly[i]));
-  __m256 r2 = _mm256_mul_ps(r, r);
-  __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
-  __m256i whole = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(whole, 1);
-  __m256i low = _mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23);
-  __m256i high = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_sub_epi32(whole, half), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(low)), _mm256_castsi256_ps(high));
-}
-
-__attribute__((target("avx2,fma"))) static __m256 tanh_avx2(__m256 x) {
-  __m256 a = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
-  __m256 z = _mm256_mul_ps(x, x);
-  __m256 p = _mm256_set1_ps(tanh_poly[0]);
-  for (int k = 1; k < 5; k++) p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(tanh_poly[k]));
-  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
-  __m256 e = exp_avx2(_mm256_add_ps(a, a));
-  __m256 large = _mm256_sub_ps(_mm256_set1_ps(1.0f),
-                               _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
-  __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
-  large = _mm256_blendv_ps(large, _mm256_sub_ps(_mm256_setzero_ps(), large), negative);
-  __m256 isSmall = _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ);
-  return _mm256_blendv_ps(large, small, isSmall);
-}
-
-__attribute__((target("avx2,fma"))) static __m256 sigmoid_avx2(__m256 x) {
-  __m256 a = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
-  __m256 e = exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), a));
-  __m256 denominator = _mm256_add_ps(_mm256_set1_ps(1.0f), e);
-  __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
-  __m256 numerator = _mm256_blendv_ps(_mm256_set1_ps(1.0f), e, negative);
-  return _mm256_div_ps(numerator, denominator);
-}
-
-__attribute__((target("avx2,fma"))) static void activate_avx2(
-    float *values, size_t rows, size_t width, const float *bias, BPActivation activation) {
-  for (size_t row = 0; row < rows; row++) {
-    float *line = values + row * width;
-    size_t column = 0;
-    for (; column + 8 <= width; column += 8) {
-      __m256 x = _mm256_loadu_ps(line + column);
-      if (bias) x = _mm256_add_ps(x, _mm256_loadu_ps(bias + column));
-      x = activation == BPActivationTanh ? tanh_avx2(x) : sigmoid_avx2(x);
-      _mm256_storeu_ps(line + column, x);
-    }
-    for (; column < width; column++) {
-      line[column] = activate_scalar(bias ? line[column] + bias[column] : line[column], activation);
-    }
-  }
-}
-
-__attribute__((target("avx2,fma"))) static void exp_in_place_avx2(float *values, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(values + i, exp_avx2(_mm256_loadu_ps(values + i)));
-  for (; i < n; i++) values[i] = exp_scalar(values[i]);
-}
+  if (bp_level() == BPKernelAVX512) return apply_rows_avx512(values, rows, width, bias, function);
+  if (bp_level() == BPKernelAVX2) return apply_rows_avx2(values, rows, width, bias, function);
 #endif
+  apply_rows(values, rows, width, bias, function);
+}
 
 void bp_activate_f32(float *values, size_t rows, size_t width, const float *bias,
                      BPActivation activation) {
   // Rows narrower than a vector take the bias first, then are activated as one line, which keeps
   // them in whole vectors.
-  if (bias && width < 16) {
+  if (bias && width < lanes) {
     for (size_t row = 0; row < rows; row++) {
       for (size_t column = 0; column < width; column++) values[row * width + column] += bias[column];
     }
@@ -766,25 +705,12 @@ void bp_activate_f32(float *values, size_t rows, size_t width, const float *bias
     width *= rows;
     rows = 1;
   }
-#if BP_X86
-  if (bp_level() == BPKernelAVX512) return activate_avx512(values, rows, width, bias, activation);
-  if (bp_level() == BPKernelAVX2) return activate_avx2(values, rows, width, bias, activation);
-#endif
-  for (size_t row = 0; row < rows; row++) {
-    float *line = values + row * width;
-    for (size_t column = 0; column < width; column++) {
-      line[column] = activate_scalar(bias ? line[column] + bias[column] : line[column], activation);
-    }
-  }
+  apply_rows_at_level(values, rows, width, bias,
+                      activation == BPActivationTanh ? LaneTanh : LaneSigmoid);
 }
 
-static void exp_in_place(float *values, size_t n) {
-#if BP_X86
-  if (bp_level() == BPKernelAVX512) return exp_in_place_avx512(values, n);
-  if (bp_level() == BPKernelAVX2) return exp_in_place_avx2(values, n);
-#endif
-  for (size_t i = 0; i < n; i++) values[i] = exp_scalar(values[i]);
-}
+static void exp_in_place(float *values, size_t n) { apply_rows_at_level(values, 1, n, NULL, LaneExp); }
+#pragma clang diagnostic pop
 
 void bp_softmax_cross_entropy_f32(const float *logits, const float *targets, float *delta,
                                   float *losses, size_t rows, size_t width, float scale) {

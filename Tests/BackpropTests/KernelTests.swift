@@ -255,9 +255,10 @@ struct ActivationKernelTests {
   @Test func tanhAndSigmoidAreAccurateAndTheSameAtEveryLevel() {
     var generator = RandomGenerator(seed: 12)
     let inputs =
-      (0..<4099).map { _ in Float(generator.uniform(low: -12, high: 12)) }
+      (0..<4096).map { _ in Float(generator.uniform(low: -12, high: 12)) }
       + [0, -0.0, 1e-30, -1e-7, 0.6249, 0.625, -0.625, 9, -9, 89, -89, 200, -200]
       + (0..<2048).map { -87 - Float($0) / 89 } + [-103.9, -104, -110, -1e30, 88.37, 1e30, 50, -50]
+      + [.nan, -.infinity, .infinity]
     func run(_ level: Kernels.InstructionSet, _ body: (UnsafeMutableBufferPointer<Float>) -> Void)
       -> [Float]
     {
@@ -302,9 +303,14 @@ struct ActivationKernelTests {
     #expect(cases.count == 8)
     for (name, kernel, reference) in cases {
       let results = levels.map { run($0, kernel) }
-      #expect(results.allSatisfy { $0 == results[0] }, "\(name) differs between levels")
+      let bits = results.map { $0.map(\.bitPattern) }
+      #expect(bits.allSatisfy { $0 == bits[0] }, "\(name) differs between levels")
       for (index, (x, y)) in zip(inputs, results[0]).enumerated() {
         let exact = reference(Double(x), index)
+        guard !exact.isNaN else {
+          #expect(y.isNaN, "\(name)(\(x)) = \(y), not NaN")
+          continue
+        }
         // Below the normal range the ulp is the smallest subnormal: the sigmoid of −87 … −104
         // underflows gradually to 0, as the C library's expf does.
         let ulp = Double(Float(exact).ulp)

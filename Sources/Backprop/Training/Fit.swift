@@ -307,11 +307,18 @@ final class BatchBuffer<Scalar: TensorScalar> {
     let (featureBytes, targetBytes) = (
       inputs * MemoryLayout<Scalar>.stride, width * MemoryLayout<Scalar>.stride
     )
-    for (row, index) in indices.enumerated() {
-      UnsafeMutableRawPointer(features + row * inputs).copyMemory(
-        from: allFeatures + index * inputs, byteCount: featureBytes)
-      UnsafeMutableRawPointer(targets + row * width).copyMemory(
-        from: allTargets + index * width, byteCount: targetBytes)
+    // A batch of rows scattered over a large data set is bound by memory latency: a second
+    // thread copying half of them overlaps the waits. Each row is copied whole by one thread.
+    let first = indices.startIndex
+    let parts = indices.count * featureBytes >= 1 << 16 ? Kernels.threadCount : 1
+    Kernels.forEachRange(count: indices.count, parts: parts, block: 8) { start, end in
+      for row in start..<end {
+        let index = indices[first + row]
+        UnsafeMutableRawPointer(features + row * inputs).copyMemory(
+          from: allFeatures + index * inputs, byteCount: featureBytes)
+        UnsafeMutableRawPointer(targets + row * width).copyMemory(
+          from: allTargets + index * width, byteCount: targetBytes)
+      }
     }
     return (UnsafePointer(features), UnsafePointer(targets))
   }
