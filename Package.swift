@@ -18,7 +18,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-    .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
   ],
   targets: [
     // MARK: - Core library (no dependencies beyond the toolchain and the system zlib)
@@ -47,7 +50,13 @@ let package = Package(
     .target(
       name: "BackpropPlayground",
       dependencies: [
-        "Backprop", "BackpropCSV", .product(name: "FlyingFox", package: "FlyingFox"),
+        "Backprop", "BackpropCSV",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ]
     ),
 
@@ -73,10 +82,7 @@ let package = Package(
 
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
     .testTarget(name: "BackpropCSVTests", dependencies: ["BackpropCSV"]),
-    .testTarget(
-      name: "BackpropPlaygroundTests",
-      dependencies: ["BackpropPlayground", .product(name: "FlyingFox", package: "FlyingFox")]
-    ),
+    .testTarget(name: "BackpropPlaygroundTests", dependencies: ["BackpropPlayground"]),
     .testTarget(name: "BackpropCLITests", dependencies: ["BackpropCLI", "backprop"]),
   ]
 )

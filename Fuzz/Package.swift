@@ -17,6 +17,9 @@ let targets: [(name: String, products: [String])] = [
   ("FuzzSpec", ["BackpropCLI"]),
   ("FuzzHistory", ["Backprop", "BackpropCSV"]),
   ("FuzzPlaygroundQuery", ["BackpropPlayground"]),
+  ("FuzzPlaygroundCommand", ["BackpropPlayground"]),
+  ("FuzzPlaygroundUpload", ["BackpropPlayground"]),
+  ("FuzzWebSocketFrames", ["BackpropPlayground"]),
 ]
 
 let package = Package(

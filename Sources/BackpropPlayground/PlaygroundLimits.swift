@@ -17,11 +17,28 @@ public struct PlaygroundLimits: Sendable, Equatable {
   public var stepsPerSecond: Int
   /// Pictures and numbers sent to a page per second while it trains.
   public var framesPerSecond: Int
+  /// Commands one page may send per second (and in one burst); the rest are dropped.
+  public var commandsPerSecond: Int
+  /// Bytes of a request's line and headers together; a longer request closes its connection.
+  public var headerBytes: Int
+
+  /// Bytes of one WebSocket message from a page (a command).
+  public static let messageBytes = 64 * 1024
+  /// Bytes the kernel may buffer for a page's WebSocket before the session waits for it (Linux
+  /// reserves twice this).
+  public static let socketBufferBytes = 256 * 1024
 
   /// Creates limits; the defaults suit a laptop shared by a class.
+  ///
+  /// What one session may hold is bounded by them: its network and data (``hiddenLayers``,
+  /// ``neuronsPerLayer``, ``samples``, an upload of at most ``uploadBytes``), one frame waiting
+  /// to be sent beyond the socket's buffer (``socketBufferBytes``: a page that stops reading
+  /// pauses its session), and a burst of commands (``commandsPerSecond`` of at most
+  /// ``messageBytes``).
   public init(
     sessions: Int = 8, hiddenLayers: Int = 6, neuronsPerLayer: Int = 32, samples: Int = 2000,
-    uploadBytes: Int = 1 << 20, stepsPerSecond: Int = 2000, framesPerSecond: Int = 10
+    uploadBytes: Int = 1 << 20, stepsPerSecond: Int = 2000, framesPerSecond: Int = 10,
+    commandsPerSecond: Int = 20, headerBytes: Int = 16 * 1024
   ) {
     self.sessions = sessions
     self.hiddenLayers = hiddenLayers
@@ -30,6 +47,8 @@ public struct PlaygroundLimits: Sendable, Equatable {
     self.uploadBytes = uploadBytes
     self.stepsPerSecond = stepsPerSecond
     self.framesPerSecond = framesPerSecond
+    self.commandsPerSecond = commandsPerSecond
+    self.headerBytes = headerBytes
   }
 }
 

@@ -240,10 +240,11 @@ enum PlaygroundPage {
         else if (message.type === "frame") showFrame(message);
         else if (message.type === "error") showError(message.message);
       };
-      socket.onclose = () => {
+      socket.onclose = (event) => {
         $("status").textContent = "disconnected";
-        showError("The connection to the playground closed (the server stopped, or it is " +
-          "full); reload the page to start again.");
+        const why = event.reason || "the server stopped, or it is full";
+        showError("The connection to the playground closed (" + why + "); reload the page " +
+          "to start again.");
       };
     }
 

@@ -1,21 +1,31 @@
 import Backprop
-import FlyingFox
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
 
 /// The web playground: a page that trains a real Backprop network in this process and shows
 /// every number of it, served on loopback by default.
 ///
-/// Routes:
+/// Routes (``PlaygroundRoutes`` answers them):
 /// - `GET /`: the page.
 /// - `GET /api/settings?QUERY[&dialect=tensorflow]`: the settings a query names, in canonical
 ///   form with notices, or 400 with the reason.
-/// - `GET /api/session?QUERY` (WebSocket): opens a session (see ``PlaygroundSocket``); 400 for
-///   bad settings, 403 from another site's page, 503 when ``PlaygroundLimits/sessions`` are open.
+/// - `GET /api/session?QUERY` (WebSocket): opens a session (see ``PlaygroundSocket``).
 /// - `POST /api/session/ID/upload?name=FILE`: a CSV file (at most
 ///   ``PlaygroundLimits/uploadBytes``, else 413) becomes the session's data.
 /// - `GET /api/session/ID/model`: the trained model, a file `backprop predict` reads.
 ///
-/// Errors are plain-text sentences with a 4xx or 5xx status.
+/// It runs on Hummingbird (SwiftNIO's HTTP/1.1 parser) and hummingbird-websocket. What a client
+/// may send is bounded: the request line and headers together (``PlaygroundLimits/headerBytes``,
+/// else the connection is closed), a body (the upload limit), a WebSocket message (64 KiB), and
+/// commands per second (``PlaygroundLimits/commandsPerSecond``). Every request must name this
+/// server in its Host header (see ``PlaygroundRoutes/checkHost(_:)``), and a WebSocket from a
+/// page must come from this server's origin. Errors are plain-text sentences with a 4xx or 5xx
+/// status.
 public struct PlaygroundServer: Sendable {
   /// The address to listen on: an IPv4 or IPv6 literal, or `localhost`.
   public let host: String
@@ -38,6 +48,9 @@ public struct PlaygroundServer: Sendable {
     host == "localhost" || host == "::1" || host.hasPrefix("127.")
   }
 
+  /// The routes, for the server and for tests.
+  var routes: PlaygroundRoutes { PlaygroundRoutes(sessions: sessions, limits: limits, host: host) }
+
   /// Listens until the task is cancelled; `whenListening` gets the page's URL once connections
   /// are accepted.
   ///
@@ -45,191 +58,110 @@ public struct PlaygroundServer: Sendable {
   ///   port in use.
   public func run(whenListening: @escaping @Sendable (URL) -> Void) async throws {
     let name = host == "localhost" ? "127.0.0.1" : host
-    let server: HTTPServer
-    do {
-      // Its log would only repeat what reaches the page, or report pages that went away.
-      if name.contains(":") {
-        server = HTTPServer(
-          address: try .inet6(ip6: name, port: port), logger: .disabled, handler: handler)
-      } else {
-        server = HTTPServer(
-          address: try .inet(ip4: name, port: port), logger: .disabled, handler: handler)
-      }
-    } catch {
+    guard (try? SocketAddress(ipAddress: name, port: 0)) != nil else {
       throw PlaygroundError("--host must be an IPv4 or IPv6 address or localhost (got '\(host)')")
     }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await server.run() }
-      group.addTask {
-        try await server.waitUntilListening()
-        var listening = port
-        if case .ip4(_, let bound) = await server.listeningAddress { listening = bound }
-        if case .ip6(_, let bound) = await server.listeningAddress { listening = bound }
-        let shown = name.contains(":") ? "[\(name)]" : name
-        if let url = URL(string: "http://\(shown):\(listening)/") { whenListening(url) }
+    let routes = routes
+    let limits = limits
+    let responder = CallbackResponder<BasicRequestContext> { request, _ in
+      do {
+        let read = try await PlaygroundRequest(request, bodyLimit: limits.uploadBytes)
+        return await routes.respond(to: read).hummingbirdResponse
+      } catch let error as PlaygroundError {
+        return PlaygroundRoutes.refusal(error).hummingbirdResponse
       }
-      try await group.waitForAll()
     }
+    let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+      maxHeaderFieldSize: limits.headerBytes, maxHeaderListSize: limits.headerBytes,
+      maxHeaderFieldCount: 100)
+    let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+      http1: .init(idleTimeout: .seconds(60), httpDecoderConfiguration: decoder),
+      ws: .init(maxFrameSize: PlaygroundLimits.messageBytes, autoPing: .disabled))
+    let server = HTTPServerBuilder { responder in
+      ConnectionGuard(
+        inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) {
+          head, channel, _ in
+          guard let session = await routes.openSession(for: PlaygroundRequest(upgrade: head)) else {
+            return .dontUpgrade
+          }
+          try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(ClientFrameCheck(), position: .first)
+            // A page that stops reading then holds its session after a frame or two, not after
+            // the megabytes the kernel would otherwise buffer for it.
+            try channel.syncOptions?.setOption(
+              ChannelOptions.socketOption(.so_sndbuf), value: PlaygroundLimits.socketBufferBytes)
+          }.get()
+          return .upgrade([:]) { inbound, outbound, _ in
+            let messages = inbound.messages(maxSize: PlaygroundLimits.messageBytes).map {
+              message -> PlaygroundSocket.Message in
+              if case .text(let text) = message { return .text(text) }
+              return .binary
+            }
+            await PlaygroundSocket(session: session, sessions: routes.sessions).run(messages) {
+              try await outbound.write(.text($0))
+            }
+          }
+        })
+    }
+    // Its log would only repeat what reaches the page, or report pages that went away.
+    let quiet = Logger(label: "backprop-playground") { _ in SwiftLogNoOpLogHandler() }
+    let application = Application(
+      responder: responder, server: server,
+      configuration: .init(address: .hostname(name, port: Int(port))),
+      onServerRunning: { channel in
+        let bound = channel.localAddress?.port ?? Int(port)
+        let shown = name.contains(":") ? "[\(name)]" : name
+        if let url = URL(string: "http://\(shown):\(bound)/") { whenListening(url) }
+      }, logger: quiet)
+    try await application.run()
   }
-
-  /// The routes, for the server and for tests.
-  var handler: PlaygroundHandler { PlaygroundHandler(sessions: sessions, limits: limits) }
 }
 
-/// Answers the playground's requests.
-struct PlaygroundHandler: HTTPHandler {
-  let sessions: PlaygroundSessions
-  let limits: PlaygroundLimits
-
-  func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-    do {
-      return try await route(request)
-    } catch let error as PlaygroundError {
-      return Self.text(error.message, status: error.status)
-    } catch {
-      return Self.text("the request failed: \(error)", status: 500)
-    }
-  }
-
-  private func route(_ request: HTTPRequest) async throws -> HTTPResponse {
-    let parts = request.path.split(separator: "/").map(String.init)
-    func require(_ method: HTTPMethod) throws {
-      guard request.method == method else {
-        throw PlaygroundError(
-          status: 405, "\(request.path) takes \(method.rawValue), not \(request.method.rawValue)")
+extension PlaygroundRequest {
+  /// The request Hummingbird read, with its body when it has one (a POST), refused with 413
+  /// above `bodyLimit` bytes before more is read.
+  init(_ request: Request, bodyLimit: Int) async throws {
+    var body = Data()
+    if request.method == .post {
+      let tooLarge = PlaygroundError(
+        status: 413, "the file is larger than the playground's limit of \(bodyLimit) bytes")
+      if let length = request.headers[.contentLength].flatMap(Int.init), length > bodyLimit {
+        throw tooLarge
+      }
+      do {
+        body = Data(buffer: try await request.body.collect(upTo: bodyLimit))
+      } catch let error as HTTPError where error.status == .contentTooLarge {
+        throw tooLarge
       }
     }
-    switch parts {
-    case [], ["index.html"]:
-      try require(.GET)
-      return HTTPResponse(
-        statusCode: .ok, headers: Self.headers(type: "text/html; charset=utf-8"),
-        body: Data(PlaygroundPage.html.utf8))
-    case ["api", "settings"]:
-      try require(.GET)
-      let (settings, notices) = try settings(of: request)
-      struct Answer: Encodable {
-        var settings: PlaygroundSettings
-        var query: String
-        var notices: [String]
-        var sessionsOpen: Int
-        var sessionLimit: Int
-      }
-      let answer = Answer(
-        settings: settings, query: settings.query, notices: notices,
-        sessionsOpen: await sessions.count, sessionLimit: limits.sessions)
-      return try Self.json(answer)
-    case ["api", "session"]:
-      try require(.GET)
-      try checkOrigin(request)
-      let (settings, notices) = try settings(of: request)
-      guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-        throw PlaygroundError(status: 400, "/api/session is a WebSocket; open it with one")
-      }
-      let session = try await sessions.open(settings: settings, notices: notices)
-      let socket = PlaygroundSocket(session: session, sessions: sessions)
-      let response = try await WebSocketHTTPHandler.webSocket(socket).handleRequest(request)
-      if response.statusCode != .switchingProtocols { await sessions.close(session.id) }
-      return response
-    case _ where parts.count == 4 && parts[0] == "api" && parts[1] == "session":
-      let session = try await sessions.session(parts[2])
-      switch parts[3] {
-      case "upload":
-        try require(.POST)
-        let body = try await uploadedText(request)
-        let name = request.query["name"].map { String($0.prefix(100)) } ?? "upload.csv"
-        let summary = try await session.receiveUpload(body, name: name)
-        return try Self.json(["upload": summary])
-      case "model":
-        try require(.GET)
-        let data = try await session.modelFile()
-        var headers = Self.headers(type: "application/json")
-        headers[.contentDisposition] = "attachment; filename=\"playground-model.json\""
-        return HTTPResponse(statusCode: .ok, headers: headers, body: data)
-      default:
-        throw PlaygroundError(
-          status: 404, "a session has /upload and /model, not /\(parts[3])")
-      }
-    default:
-      throw PlaygroundError(
-        status: 404, "there is no page \(request.path) here; the playground is at /")
-    }
+    self.init(head: request.head, body: body)
   }
 
-  /// The settings of the request's query (`dialect=tensorflow` reads TensorFlow Playground's).
-  private func settings(of request: HTTPRequest) throws -> (PlaygroundSettings, [String]) {
-    var dialect = PlaygroundSettings.Dialect.backprop
-    var items: [(String, String)] = []
-    for item in request.query {
-      if item.name == "dialect" {
-        guard let chosen = PlaygroundSettings.Dialect(rawValue: item.value) else {
-          throw PlaygroundError("dialect must be backprop or tensorflow (got '\(item.value)')")
-        }
-        dialect = chosen
-      } else {
-        items.append((item.name, item.value))
-      }
-    }
-    return try PlaygroundSettings.parse(items: items, dialect: dialect, limits: limits)
+  /// The head of a WebSocket upgrade.
+  init(upgrade head: HTTPRequest) { self.init(head: head, body: Data()) }
+
+  private init(head: HTTPRequest, body: Data) {
+    let target = head.path ?? "/"
+    let (path, query) =
+      target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[$0...])) }
+      ?? (target, "")
+    var headers: [String: String] = [:]
+    for field in head.headerFields { headers[field.name.canonicalName] = field.value }
+    // HTTP/1.1's Host header arrives as the request's authority.
+    if let authority = head.authority { headers["host"] = authority }
+    self.init(method: head.method.rawValue, path: path, query: query, headers: headers, body: body)
   }
+}
 
-  /// Refuses a WebSocket opened by another site's page: browsers let any page connect to
-  /// loopback, and only the Origin header tells.
-  private func checkOrigin(_ request: HTTPRequest) throws {
-    guard let origin = request.headers[HTTPHeader("Origin")] else { return }
-    let host = request.headers[.host] ?? ""
-    guard let url = URL(string: origin), let originHost = url.host else {
-      throw PlaygroundError(status: 403, "the Origin '\(origin)' is not a URL")
+extension PlaygroundResponse {
+  /// The response as Hummingbird writes it.
+  var hummingbirdResponse: Response {
+    var fields = HTTPFields()
+    for (name, value) in headers {
+      if let name = HTTPField.Name(name) { fields[name] = value }
     }
-    let shown = originHost.contains(":") ? "[\(originHost)]" : originHost
-    let authority = url.port.map { "\(shown):\($0)" } ?? shown
-    guard authority == host else {
-      throw PlaygroundError(
-        status: 403, "a page from \(origin) cannot open a playground session on \(host)")
-    }
-  }
-
-  /// The request's body as UTF-8 text, refused above the upload limit before it is read.
-  private func uploadedText(_ request: HTTPRequest) async throws -> String {
-    let tooLarge = PlaygroundError(
-      status: 413, "the file is larger than the playground's limit of \(limits.uploadBytes) bytes")
-    if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.uploadBytes {
-      throw tooLarge
-    }
-    var data = Data()
-    for try await chunk in request.bodySequence {
-      data.append(chunk)
-      if data.count > limits.uploadBytes { throw tooLarge }
-    }
-    guard !data.isEmpty else { throw PlaygroundError("the upload is empty; send a CSV file") }
-    guard let text = String(data: data, encoding: .utf8) else {
-      throw PlaygroundError("the upload is not UTF-8 text; send a CSV file")
-    }
-    return text
-  }
-
-  private static func headers(type: String) -> HTTPHeaders {
-    var headers = HTTPHeaders()
-    headers[.contentType] = type
-    headers[.cacheControl] = "no-store"
-    headers[HTTPHeader("X-Content-Type-Options")] = "nosniff"
-    return headers
-  }
-
-  static func text(_ message: String, status: Int) -> HTTPResponse {
-    HTTPResponse(
-      statusCode: HTTPStatusCode(status, phrase: phrases[status] ?? "Error"),
-      headers: headers(type: "text/plain; charset=utf-8"), body: Data((message + "\n").utf8))
-  }
-
-  private static let phrases = [
-    400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
-  ]
-
-  static func json(_ value: some Encodable) throws -> HTTPResponse {
-    HTTPResponse(
-      statusCode: .ok, headers: headers(type: "application/json"),
-      body: try PlaygroundJSON.data(value))
+    return Response(
+      status: .init(code: status), headers: fields,
+      body: .init(byteBuffer: ByteBuffer(bytes: body)))
   }
 }

@@ -30,6 +30,9 @@ actor PlaygroundSession {
 
   var settings: PlaygroundSettings { trainer.settings }
 
+  /// The steps taken since the session's settings last changed.
+  var step: Int { trainer.step }
+
   /// The message that tells the page its session, settings and limits.
   func welcome() throws -> String {
     struct Welcome: Encodable {
@@ -98,22 +101,32 @@ actor PlaygroundSession {
   /// - Throws: ``PlaygroundError`` (400) for a file that cannot be read or trained on; the
   ///   session keeps its data then.
   func receiveUpload(_ csv: String, name: String) throws -> String {
+    let (trainer, table) = try Self.trainer(
+      forUpload: csv, name: name, settings: settings, limits: limits)
+    upload = table
+    self.trainer = trainer
+    isRunning = false
+    return "\(name): \(table.rows.count) rows, \(trainer.train.featureCount) feature(s), "
+      + (trainer.train.targetKind.classNames.map { "\($0.count) classes" } ?? "numeric target")
+  }
+
+  /// The training of an uploaded CSV file, with `settings` otherwise (the file decides between
+  /// classes and values; a loss can be chosen again afterwards), and the file's table.
+  ///
+  /// - Throws: ``PlaygroundError`` (400) for a file that cannot be read or trained on.
+  static func trainer(
+    forUpload csv: String, name: String, settings: PlaygroundSettings, limits: PlaygroundLimits
+  ) throws -> (PlaygroundTrainer, DataTable) {
     let table: DataTable
     do {
       table = try DataTable(csvText: csv, source: name)
     } catch {
       throw PlaygroundError("\(error)")
     }
-    // The file decides between classes and values; a loss can be chosen again afterwards.
-    var settings = self.settings
+    var settings = settings
     settings.data = "upload"
     settings.loss = nil
-    let trainer = try PlaygroundTrainer(settings: settings, upload: table, limits: limits)
-    upload = table
-    self.trainer = trainer
-    isRunning = false
-    return "\(name): \(table.rows.count) rows, \(trainer.train.featureCount) feature(s), "
-      + (trainer.train.targetKind.classNames.map { "\($0.count) classes" } ?? "numeric target")
+    return (try PlaygroundTrainer(settings: settings, upload: table, limits: limits), table)
   }
 
   /// The trained model as a model file.

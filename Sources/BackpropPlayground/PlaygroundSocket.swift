@@ -1,5 +1,4 @@
 import Backprop
-import FlyingFox
 import Foundation
 
 /// The WebSocket conversation of one page with its session: commands in, frames out.
@@ -11,85 +10,169 @@ import Foundation
 /// settings change, a `frame` after every change and, while training runs, up to
 /// ``PlaygroundLimits/framesPerSecond`` a second, and an `error` message for a command it
 /// refuses. When the socket closes, the session ends.
-struct PlaygroundSocket: WSMessageHandler {
+///
+/// Commands beyond ``PlaygroundLimits/commandsPerSecond`` (a burst of as many is allowed) are
+/// dropped as they arrive, with one `error` message a second saying so. Every message is sent
+/// only once the connection has taken the one before: a page that stops reading holds its
+/// session, which then takes no steps, so a session never has more than one frame and a burst
+/// of commands waiting.
+struct PlaygroundSocket: Sendable {
   let session: PlaygroundSession
   let sessions: PlaygroundSessions
 
-  func makeMessages(for client: AsyncStream<WSMessage>) async throws -> AsyncStream<WSMessage> {
-    let (messages, output) = AsyncStream<WSMessage>.makeStream()
-    let session = session
-    let sessions = sessions
-    let limits = session.limits
-    output.yield(.text(try await session.welcome()))
-    output.yield(.text(try await session.frame()))
-
-    let ticker = Task {
-      let interval = Duration.seconds(1) / max(limits.framesPerSecond, 1)
-      var owed = 0.0
-      while !Task.isCancelled {
-        let started = ContinuousClock.now
-        if await session.isRunning {
-          owed += Double(await session.settings.speed) / Double(max(limits.framesPerSecond, 1))
-          let steps = Int(owed)
-          owed -= Double(steps)
-          if steps > 0 { await session.advance(steps: steps) }
-          if let frame = try? await session.frame() { output.yield(.text(frame)) }
-        } else {
-          owed = 0
-        }
-        try? await Task.sleep(until: started + interval, clock: .continuous)
-      }
-    }
-    Task {
-      for await message in client {
-        guard case .text(let text) = message else {
-          if case .close = message { break }
-          output.yield(.text(Self.error("send commands as JSON text")))
-          continue
-        }
-        for reply in await Self.handle(text, session: session) { output.yield(.text(reply)) }
-      }
-      ticker.cancel()
-      await sessions.close(session.id)
-      output.finish()
-    }
-    return messages
+  /// A message from the page.
+  enum Message: Sendable {
+    /// A text message: a command.
+    case text(String)
+    /// A binary message, which no command is.
+    case binary
   }
 
-  /// The replies to one command.
-  static func handle(_ text: String, session: PlaygroundSession) async -> [String] {
-    struct Command: Decodable {
+  /// Runs the conversation until `messages` ends or `send` fails (the connection is gone), then
+  /// closes the session. `send` returns once the connection has taken the message.
+  ///
+  /// Messages are read as they arrive and rated there; those admitted wait, at most a burst of
+  /// them, for their turn to be answered.
+  func run<Messages: AsyncSequence>(
+    _ messages: Messages, send: @escaping @Sendable (String) async throws -> Void
+  ) async where Messages.Element == Message {
+    let session = session
+    let limit = session.limits.commandsPerSecond
+    let (work, queue) = AsyncStream<Work>.makeStream(bufferingPolicy: .bufferingOldest(limit + 1))
+    do {
+      try await send(try await session.welcome())
+      try await send(try await session.frame())
+    } catch {
+      return await sessions.close(session.id)
+    }
+    let ticker = Task { try await Self.tick(session, send: send) }
+    async let answered: Void = Self.answer(work, session: session, send: send)
+    var rate = CommandRate(perSecond: limit)
+    do {
+      for try await message in messages {
+        switch rate.admit(at: .now) {
+        case .admitted: queue.yield(.command(message))
+        case .refused(let tell):
+          if tell { queue.yield(.tooMany) }
+        }
+      }
+    } catch {
+      // The connection failed: the conversation is over.
+    }
+    queue.finish()
+    try? await answered
+    ticker.cancel()
+    await sessions.close(session.id)
+  }
+
+  /// What waits to be answered: a command, or the news that commands were dropped.
+  private enum Work: Sendable {
+    case command(Message)
+    case tooMany
+  }
+
+  /// Answers `work` in order until it ends or a message cannot be sent.
+  private static func answer(
+    _ work: AsyncStream<Work>, session: PlaygroundSession,
+    send: @Sendable (String) async throws -> Void
+  ) async throws {
+    for await item in work {
+      switch item {
+      case .command(.text(let text)):
+        for reply in await handle(text, session: session) { try await send(reply) }
+      case .command(.binary):
+        try await send(error("send commands as JSON text"))
+      case .tooMany:
+        try await send(
+          error(
+            "too many commands: at most \(session.limits.commandsPerSecond) a second; "
+              + "the others were dropped"))
+      }
+    }
+  }
+
+  /// While the session runs, takes its steps and sends a frame, up to
+  /// ``PlaygroundLimits/framesPerSecond`` times a second, until cancelled. A frame that waits
+  /// to be sent holds the next steps: the steps owed are not made up afterwards.
+  private static func tick(
+    _ session: PlaygroundSession, send: @Sendable (String) async throws -> Void
+  ) async throws {
+    let framesPerSecond = max(session.limits.framesPerSecond, 1)
+    let interval = Duration.seconds(1) / framesPerSecond
+    var owed = 0.0
+    while true {
+      let started = ContinuousClock.now
+      if await session.isRunning {
+        owed += Double(await session.settings.speed) / Double(framesPerSecond)
+        let steps = Int(owed)
+        owed -= Double(steps)
+        if steps > 0 { await session.advance(steps: steps) }
+        try await send(try await session.frame())
+      } else {
+        owed = 0
+      }
+      try await Task.sleep(until: started + interval, clock: .continuous)
+    }
+  }
+
+  /// A command of the page, decoded and checked.
+  enum Command: Sendable {
+    case start, pause, step, reset
+    case select(neuron: String)
+    case configure(PlaygroundSettings, notices: [String])
+  }
+
+  /// The command `text` holds.
+  ///
+  /// - Throws: ``PlaygroundError`` for text that is not a command's JSON (or is over 64 KiB), an
+  ///   unknown command, or settings that `limits` refuse.
+  static func command(from text: String, limits: PlaygroundLimits) throws -> Command {
+    struct Message: Decodable {
       var command: String
       var neuron: String?
       var query: String?
       var dialect: PlaygroundSettings.Dialect?
     }
+    guard text.utf8.count <= PlaygroundLimits.messageBytes,
+      let message = try? JSONDecoder().decode(Message.self, from: Data(text.utf8))
+    else {
+      throw PlaygroundError(
+        "a command is JSON such as {\"command\": \"start\"} (at most 64 KiB); got "
+          + "'\(text.prefix(80))'")
+    }
+    switch message.command {
+    case "start": return .start
+    case "pause": return .pause
+    case "step": return .step
+    case "reset": return .reset
+    case "select": return .select(neuron: message.neuron ?? "")
+    case "configure":
+      let (settings, notices) = try PlaygroundSettings.parse(
+        message.query ?? "", dialect: message.dialect ?? .backprop, limits: limits)
+      return .configure(settings, notices: notices)
+    default:
+      throw PlaygroundError(
+        "unknown command '\(message.command)'; the commands are start, pause, step, reset, "
+          + "select, configure")
+    }
+  }
+
+  /// The replies to one command: a `session` message when the settings changed, then a
+  /// frame; or an `error` message.
+  static func handle(_ text: String, session: PlaygroundSession) async -> [String] {
     do {
-      guard text.utf8.count <= 64 * 1024,
-        let command = try? JSONDecoder().decode(Command.self, from: Data(text.utf8))
-      else {
-        throw PlaygroundError(
-          "a command is JSON such as {\"command\": \"start\"} (at most 64 KiB); got "
-            + "'\(text.prefix(80))'")
-      }
       var replies: [String] = []
-      switch command.command {
-      case "start": await session.setRunning(true)
-      case "pause": await session.setRunning(false)
-      case "step":
+      switch try command(from: text, limits: session.limits) {
+      case .start: await session.setRunning(true)
+      case .pause: await session.setRunning(false)
+      case .step:
         await session.setRunning(false)
         await session.advance(steps: 1)
-      case "reset": try await session.reset()
-      case "select": try await session.select(neuron: command.neuron ?? "")
-      case "configure":
-        let (settings, notices) = try PlaygroundSettings.parse(
-          command.query ?? "", dialect: command.dialect ?? .backprop, limits: session.limits)
+      case .reset: try await session.reset()
+      case .select(let neuron): try await session.select(neuron: neuron)
+      case .configure(let settings, let notices):
         try await session.configure(settings, notices: notices)
         replies.append(try await session.welcome())
-      default:
-        throw PlaygroundError(
-          "unknown command '\(command.command)'; the commands are start, pause, step, reset, "
-            + "select, configure")
       }
       replies.append(try await session.frame())
       return replies
@@ -101,5 +184,42 @@ struct PlaygroundSocket: WSMessageHandler {
   static func error(_ message: String) -> String {
     (try? PlaygroundJSON.text(["message": message, "type": "error"]))
       ?? #"{"message":"error","type":"error"}"#
+  }
+}
+
+/// A token bucket: `perSecond` commands a second on average, and a burst of as many.
+struct CommandRate {
+  let perSecond: Int
+  private var tokens: Double
+  private var last: ContinuousClock.Instant?
+  private var lastTold: ContinuousClock.Instant?
+
+  /// Whether a command is taken, or dropped (and whether to tell the page, once a second).
+  enum Decision: Equatable {
+    case admitted
+    case refused(tell: Bool)
+  }
+
+  init(perSecond: Int) {
+    self.perSecond = max(perSecond, 1)
+    tokens = Double(self.perSecond)
+  }
+
+  /// The decision for a command arriving at `now`.
+  mutating func admit(at now: ContinuousClock.Instant) -> Decision {
+    if let last {
+      let elapsed =
+        Double((now - last).components.attoseconds) / 1e18
+        + Double((now - last).components.seconds)
+      tokens = min(Double(perSecond), tokens + elapsed * Double(perSecond))
+    }
+    last = now
+    if tokens >= 1 {
+      tokens -= 1
+      return .admitted
+    }
+    let tell = lastTold.map { now - $0 >= .seconds(1) } ?? true
+    if tell { lastTold = now }
+    return .refused(tell: tell)
   }
 }
