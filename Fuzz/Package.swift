@@ -10,6 +10,7 @@ import PackageDescription
 let targets: [(name: String, products: [String])] = [
   ("FuzzCSV", ["Backprop", "BackpropCSV"]),
   ("FuzzNPY", ["Backprop"]),
+  ("FuzzNPZ", ["Backprop"]),
   ("FuzzIDX", ["Backprop"]),
   ("FuzzGzip", ["Backprop"]),
   ("FuzzSafeTensors", ["Backprop"]),

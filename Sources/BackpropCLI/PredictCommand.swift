@@ -25,9 +25,18 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "Where to write the CSV (default: standard output).")
   var output: String?
 
+  @Option(
+    help: "The array of an .npz file that holds the features (default: its only one, X or x_train)."
+  )
+  var features: String?
+
+  @OptionGroup var file: DataFileOptions
+
   func run() throws {
     let model = try Model<Float>(contentsOf: URL(fileURLWithPath: model))
-    let features = try DataInput.features(path: data, names: model.featureNames)
+    let features = try DataInput.features(
+      path: data, names: model.featureNames, array: self.features, fill: model.missingValues,
+      reading: try file.reading)
     let predictions = try model.predict(features)
     let width = predictions.shape[1]
     let values = predictions.scalars

@@ -7,10 +7,15 @@ struct RunOptions: ParsableArguments {
   @Option(help: "A YAML or JSON file of settings; flags override it.")
   var spec: String?
 
-  @Option(help: "The data file: .csv with a header, .npy features, or IDX images (MNIST).")
+  @Option(
+    help:
+      "The data file: .csv with a header, .npy features, an .npz archive, or IDX images (MNIST).")
   var data: String?
 
-  @Option(help: "The targets of .npy or IDX data: a .npy array or an IDX labels file.")
+  @Option(
+    help:
+      "The targets of .npy, .npz or IDX data: a .npy array, an IDX labels file, or an array of the .npz."
+  )
   var labels: String?
 
   @Option(
@@ -28,8 +33,25 @@ struct RunOptions: ParsableArguments {
   @Option(help: "The target column of a CSV file (several, comma-separated, for regression).")
   var target: String?
 
-  @Option(help: "The feature columns of a CSV file, comma-separated (default: every other column).")
+  @Option(
+    help:
+      "The feature columns of a CSV file, comma-separated (default: every other column); the features' array of an .npz."
+  )
   var features: String?
+
+  @Option(
+    help:
+      "classify or regress (default: as scikit-learn reads the target: text or whole numbers are classes)."
+  )
+  var task: TaskKind?
+
+  @Option(
+    help:
+      "Missing feature values of a CSV file (empty, NA, NaN, null, ?): drop their rows, or fill them with their column's mean or median (stored with the model). Default: an error."
+  )
+  var missing: MissingValueFill.Strategy?
+
+  @OptionGroup var file: DataFileOptions
 
   @Option(help: "Hidden layer sizes, comma-separated, such as 64,32 (default 32).")
   var layers: String?
@@ -98,6 +120,12 @@ struct RunOptions: ParsableArguments {
       flags.noise = noise
       flags.target = target
       flags.features = features.map(RunSpecification.parseNames)
+      flags.task = task
+      flags.missing = missing
+      flags.format = file.format
+      flags.delimiter = file.delimiter
+      flags.encoding = file.encoding
+      flags.decimalComma = file.decimalComma ? true : nil
       flags.layers = try layers.map(RunSpecification.parseLayers)
       flags.activation = activation
       flags.loss = loss

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Backprop
 import Foundation
 import Yams
@@ -16,6 +17,12 @@ struct RunSpecification: Codable, Equatable {
   var noise: Double?
   var target: String?
   var features: [String]?
+  var task: TaskKind?
+  var missing: MissingValueFill.Strategy?
+  var format: DataInput.Format?
+  var delimiter: String?
+  var encoding: CSVFormat.Encoding?
+  var decimalComma: Bool?
   var layers: [Int]?
   var activation: ActivationFunction?
   var loss: String?
@@ -39,7 +46,10 @@ struct RunSpecification: Codable, Equatable {
   var snapshotEvery: Int?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
-    case data, labels, toy, samples, noise, target, features, layers, activation, loss, optimizer
+    case data, labels, toy, samples, noise, target, features, task, missing, format, delimiter
+    case encoding
+    case decimalComma = "decimal-comma"
+    case layers, activation, loss, optimizer
     case learningRate = "learning-rate"
     case momentum
     case weightDecay = "weight-decay"
@@ -66,6 +76,12 @@ struct RunSpecification: Codable, Equatable {
     samples = try value(.samples)
     noise = try value(.noise)
     target = try value(.target)
+    task = try value(.task)
+    missing = try value(.missing)
+    format = try value(.format)
+    delimiter = try value(.delimiter)
+    encoding = try value(.encoding)
+    decimalComma = try value(.decimalComma)
     // `features: [a, b]` or `features: "a,b"`, as on the command line.
     if let list = try? container.decodeIfPresent([String].self, forKey: .features) {
       features = list
@@ -126,7 +142,7 @@ struct RunSpecification: Codable, Equatable {
       throw CLIError("\(path): the spec file is not UTF-8 text")
     }
     do {
-      if let node = try Yams.compose(yaml: text) { try refuseSexagesimal(in: node, path: path) }
+      if let node = try Yams.compose(yaml: text) { try refuseYamsTraps(in: node, path: path) }
       guard let object = try Yams.load(yaml: text) as? [String: Any] else {
         throw CLIError("\(path): a spec file must be a mapping of keys to values")
       }
@@ -147,10 +163,13 @@ struct RunSpecification: Codable, Equatable {
     }
   }
 
-  /// YAML 1.1 reads a plain scalar such as 1:30 as a base-60 number, and Yams computes it in
-  /// `Int` arithmetic that traps on overflow (the fuzzer found `7:8:8:8:7:…`); no spec value is
-  /// one, so such scalars are refused before Yams converts them.
-  private static func refuseSexagesimal(in node: Node, path: String) throws {
+  /// Refuses, before Yams converts them, the two constructs that trap inside Yams (both found by
+  /// the fuzzer), neither of which a spec needs:
+  /// - a plain scalar such as 1:30, which YAML 1.1 reads as a base-60 number and Yams computes in
+  ///   `Int` arithmetic that traps on overflow (`7:8:8:8:7:…`);
+  /// - a mapping key that is not text (`? [a, b]`, `? {a: 1}`, an alias), which Yams
+  ///   force-unwraps as a string.
+  private static func refuseYamsTraps(in node: Node, path: String) throws {
     switch node {
     case .scalar(let scalar):
       if scalar.style == .plain,
@@ -163,11 +182,14 @@ struct RunSpecification: Codable, Equatable {
       }
     case .mapping(let mapping):
       for (key, value) in mapping {
-        try refuseSexagesimal(in: key, path: path)
-        try refuseSexagesimal(in: value, path: path)
+        guard case .scalar = key else {
+          throw CLIError("\(path): a key must be text, not a list, a mapping or an alias")
+        }
+        try refuseYamsTraps(in: key, path: path)
+        try refuseYamsTraps(in: value, path: path)
       }
     case .sequence(let sequence):
-      for element in sequence { try refuseSexagesimal(in: element, path: path) }
+      for element in sequence { try refuseYamsTraps(in: element, path: path) }
     case .alias:
       break  // the node it names is checked where it is defined
     }
@@ -197,6 +219,12 @@ struct RunSpecification: Codable, Equatable {
     take(\.noise)
     take(\.target)
     take(\.features)
+    take(\.task)
+    take(\.missing)
+    take(\.format)
+    take(\.delimiter)
+    take(\.encoding)
+    take(\.decimalComma)
     take(\.layers)
     take(\.activation)
     take(\.loss)
@@ -244,3 +272,15 @@ struct CLIError: Error, CustomStringConvertible {
 
   init(_ description: String) { self.description = description }
 }
+
+/// What a run learns: classes or values.
+enum TaskKind: String, Codable, ExpressibleByArgument, CaseIterable {
+  /// Each distinct target is a class.
+  case classify
+  /// The targets are numbers to fit.
+  case regress
+}
+
+extension DataInput.Format: Codable {}
+extension CSVFormat.Encoding: Codable {}
+extension MissingValueFill.Strategy: ExpressibleByArgument {}

@@ -119,6 +119,8 @@ struct TrainingRun {
     var data: DataSet<Float>
     var split: DataSplit<Float>
     var scaling: FeatureScaling?
+    /// The fill of the data file's missing values, when `--missing` was given.
+    var missingValues: MissingValueFill?
     var loss: LossFunction
     /// The training part, scaled as the network sees it.
     var train: DataSet<Float>
@@ -132,7 +134,7 @@ struct TrainingRun {
   func train(quiet: Bool) throws -> Outcome {
     let spec = specification
     let seed = spec.seed ?? 1
-    let (data, loss) = try loadData()
+    let (data, loss, missing) = try loadData()
     if let names = data.targetKind.classNames, names.count < 2 {
       throw CLIError(
         "the target '\(data.targetKind.columnNames.joined())' has \(names.count) class"
@@ -168,6 +170,20 @@ struct TrainingRun {
 
     if !quiet {
       print(describe(data: data, split: split, loss: loss))
+      if let path = specification.data {
+        for note in DataInput.notes(on: path, reading: try readingOfSpecification()) {
+          print("note: \(note)")
+        }
+      }
+      if let (fill, changed) = missing {
+        print(
+          "note: "
+            + (fill.strategy == .drop
+              ? "\(changed) row(s) with a missing feature value left out (--missing drop)"
+              : "\(changed) missing feature value(s) filled with their column's "
+                + "\(fill.strategy.rawValue) (--missing \(fill.strategy.rawValue), stored with the model)")
+        )
+      }
       print("\(network)\noptimizer: \(optimizer)\n")
     }
     let display = ProgressDisplay(quiet: quiet, sampleCount: train.count)
@@ -195,8 +211,8 @@ struct TrainingRun {
       configuration: configuration, callbacks: callbacks)
 
     return Outcome(
-      network: network, history: history, data: data, split: split, scaling: scaling, loss: loss,
-      train: train, test: test, snapshots: snapshots)
+      network: network, history: history, data: data, split: split, scaling: scaling,
+      missingValues: missing?.fill, loss: loss, train: train, test: test, snapshots: snapshots)
   }
 
   func execute(quiet: Bool, saveSpec: String?) throws {
@@ -233,7 +249,7 @@ struct TrainingRun {
 
     let model = try Model(
       network: network, featureNames: data.featureNames, targetKind: data.targetKind,
-      scaling: scaling, loss: loss, metadata: metadata)
+      scaling: scaling, missingValues: outcome.missingValues, loss: loss, metadata: metadata)
     // One transaction: every file is written before any replaces its target, and the model
     // goes in place last, so that a present model implies the rest of its set.
     let transaction = FileTransaction()
@@ -314,22 +330,41 @@ struct TrainingRun {
 
   /// The data set and the loss: the loss decides whether targets are classes, and without a loss
   /// the data decide it.
-  private func loadData() throws -> (DataSet<Float>, LossFunction) {
+  private func loadData() throws -> (
+    DataSet<Float>, LossFunction, (fill: MissingValueFill, changed: Int)?
+  ) {
     let spec = specification
     let named = try spec.loss.map(LossFunction.init(named:))
     let data: DataSet<Float>
+    var missing: (fill: MissingValueFill, changed: Int)?
     if let toy = spec.toy {
       data = try ToyData.named(
         toy, count: spec.samples ?? 400, noise: spec.noise ?? 0.1, seed: spec.seed ?? 1)
     } else {
+      if let task = spec.task, let named, named.isClassification != (task == .classify) {
+        throw CLIError(
+          "--task \(task.rawValue) and the loss \(named.rawValue) disagree: that loss is for "
+            + (named.isClassification ? "classes" : "numbers"))
+      }
       let encoding: DataTable.TargetEncoding =
-        named.map { $0.isClassification ? .classes : .values } ?? .automatic
+        spec.task.map { $0 == .classify ? .classes : .values }
+        ?? named.map { $0.isClassification ? .classes : .values } ?? .automatic
+      let reading = try readingOfSpecification()
       do {
-        data = try DataInput.load(
-          path: spec.data ?? "", target: spec.target, features: spec.features,
-          labels: spec.labels, encoding: encoding)
+        if let strategy = spec.missing {
+          let loaded = try DataInput.load(
+            path: spec.data ?? "", target: spec.target, features: spec.features,
+            encoding: encoding, missing: strategy, reading: reading)
+          data = loaded.data
+          missing = (loaded.fill, loaded.changed)
+        } else {
+          data = try DataInput.load(
+            path: spec.data ?? "", target: spec.target, features: spec.features,
+            labels: spec.labels, encoding: encoding, reading: reading)
+        }
       } catch let error as BackpropError
         where spec.features == nil && "\(error)".contains("not a number")
+        && !"\(error)".contains("target")
       {
         throw CLIError(
           "\(error) (every column but the target is a feature; choose them with --features)")
@@ -342,7 +377,31 @@ struct TrainingRun {
         "the loss \(loss.rawValue) needs \(loss.isClassification ? "classes" : "numeric targets"), "
           + "but the data have \(isClassification ? "classes" : "numeric targets")")
     }
-    return (data, loss)
+    return (data, loss, missing)
+  }
+
+  /// How the spec says to read the data file.
+  private func readingOfSpecification() throws -> DataReading {
+    let spec = specification
+    return try DataReading(
+      format: spec.format, delimiter: spec.delimiter, encoding: spec.encoding,
+      decimalComma: spec.decimalComma ?? false)
+  }
+
+  /// Why the run classifies or regresses, for its first line.
+  private func taskReason(_ data: DataSet<Float>) -> String {
+    let spec = specification
+    if let task = spec.task { return "--task \(task.rawValue)" }
+    if let loss = spec.loss { return "the loss \(loss)" }
+    if spec.toy != nil { return "the toy data set" }
+    guard let names = data.targetKind.classNames else {
+      return "the target holds numbers with fractions; --task classify takes them as classes"
+    }
+    guard names.allSatisfy({ DataInput.isWholeNumber($0) }) else {
+      return "the target holds text, read as classes"
+    }
+    return "the target holds whole numbers, read as classes as scikit-learn reads them; "
+      + "--task regress fits them as numbers"
   }
 
   private func describe(data: DataSet<Float>, split: DataSplit<Float>, loss: LossFunction) -> String
@@ -352,8 +411,10 @@ struct TrainingRun {
     case .classification(let column, let names):
       target =
         "target '\(column)': \(names.count) classes (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", …" : ""))"
+        + " (\(taskReason(data)))"
     case .regression(let columns):
-      target = "target \(columns.map { "'\($0)'" }.joined(separator: ", ")): regression"
+      target =
+        "target \(columns.map { "'\($0)'" }.joined(separator: ", ")): regression (\(taskReason(data)))"
     }
     let parts = [
       "\(split.train.count) training", split.validation.map { "\($0.count) validation" },

@@ -4,42 +4,50 @@ import Foundation
 
 extension DataTable {
   /// Reads a CSV file whose first row names the columns (RFC 4180: quoted fields may hold the
-  /// delimiter, quotes and line breaks), parsed by CSV.swift.
+  /// delimiter, quotes and line breaks), parsed by CSV.swift, written as `format` says (by
+  /// default: the delimiter detected, UTF-8).
   ///
   /// - Throws: ``BackpropError/fileError(path:detail:)`` when the file cannot be read;
   ///   ``BackpropError/malformedData(source:location:detail:)`` for an empty file, text that is
-  ///   not UTF-8, a parse error, or a row whose number of fields differs from the header's,
-  ///   naming the line.
-  public init(csvFile url: URL, delimiter: Unicode.Scalar = ",") throws {
-    try self.init(csvData: try FileData.read(url), source: url.path, delimiter: delimiter)
+  ///   not in the encoding, a parse error, or a row whose number of fields differs from the
+  ///   header's, naming the line.
+  public init(csvFile url: URL, format: CSVFormat = CSVFormat()) throws {
+    try self.init(csvData: try FileData.read(url), source: url.path, format: format)
   }
 
   /// Parses the bytes of a CSV file; `source` names it in errors.
-  init(csvData data: Data, source: String, delimiter: Unicode.Scalar) throws {
-    guard let text = String(data: data, encoding: .utf8) else {
-      throw BackpropError.malformedData(
-        source: source, location: nil, detail: "the file is not UTF-8 text")
-    }
-    try self.init(csvText: text, source: source, delimiter: delimiter)
+  init(csvData data: Data, source: String, format: CSVFormat) throws {
+    try self.init(
+      csvText: try format.text(of: data, source: source), source: source, format: format)
+  }
+
+  /// The delimiter of CSV bytes as `format` gives or detects it, and whether the fast reader
+  /// (``NumericCSV``: UTF-8, decimal points) may read them.
+  private static func fastDelimiter(of data: Data, format: CSVFormat) -> Unicode.Scalar? {
+    guard format.encoding == .utf8, !format.decimalComma else { return nil }
+    let header = data.prefix(while: { $0 != UInt8(ascii: "\n") })
+    return format.delimiter(of: String(decoding: header, as: UTF8.self))
   }
 
   /// The data set in a CSV file with a header, as
   /// ``DataTable/dataSet(targetColumns:featureColumns:encoding:classNames:as:)`` makes it: a file
   /// of unquoted fields with numeric features is parsed straight into the feature tensor
   /// (``NumericCSV``), any other by the general reader, which names the line and column of every
-  /// problem.
+  /// problem. `fill` (a model's, with the model's `featureColumns`) fills missing values.
   ///
-  /// - Throws: as ``init(csvFile:delimiter:)`` and
+  /// - Throws: as ``init(csvFile:format:)`` and
   ///   ``DataTable/dataSet(targetColumns:featureColumns:encoding:classNames:as:)``.
   public static func dataSet<Scalar: TensorScalar>(
     csvFile url: URL, targetColumns: [String], featureColumns: [String]? = nil,
     encoding: TargetEncoding = .automatic, classNames: [String]? = nil,
-    delimiter: Unicode.Scalar = ",", as type: Scalar.Type = Scalar.self
+    format: CSVFormat = CSVFormat(), fill: MissingValueFill? = nil,
+    as type: Scalar.Type = Scalar.self
   ) throws -> DataSet<Scalar> {
     let data = try FileData.read(url)
-    if let table: NumericCSV.Table<Scalar> = NumericCSV.read(
-      data, delimiter: delimiter, targetColumns: targetColumns,
-      featureColumns: featureColumns),
+    if let delimiter = fastDelimiter(of: data, format: format),
+      let table: NumericCSV.Table<Scalar> = NumericCSV.read(
+        data, delimiter: delimiter, targetColumns: targetColumns,
+        featureColumns: featureColumns),
       let set = try? DataTable.dataSet(
         features: table.features, featureNames: table.featureNames, targetColumns: targetColumns,
         targetCells: table.targetCells, lineNumbers: table.lineNumbers, source: url.path,
@@ -47,34 +55,65 @@ extension DataTable {
     {
       return set
     }
-    return try DataTable(csvData: data, source: url.path, delimiter: delimiter).dataSet(
+    var table = try DataTable(csvData: data, source: url.path, format: format)
+    if let fill, fill.strategy != .drop, let featureColumns {
+      table = try fill.apply(to: table, columns: featureColumns).0
+    }
+    return try table.dataSet(
       targetColumns: targetColumns, featureColumns: featureColumns, encoding: encoding,
       classNames: classNames)
   }
 
-  /// The feature matrix of the columns `names` in a CSV file with a header, by the fast reader
-  /// where it can, as ``DataTable/features(named:as:)`` gives it.
+  /// The data set in a CSV file as ``dataSet(csvFile:targetColumns:featureColumns:encoding:classNames:format:fill:as:)``
+  /// reads it, with the missing values of its feature columns handled by `missing`: the fill
+  /// fitted to the file, and the number of cells filled (or rows dropped) come with it.
   ///
-  /// - Throws: as ``init(csvFile:delimiter:)`` and ``DataTable/features(named:as:)``.
-  public static func features<Scalar: TensorScalar>(
-    csvFile url: URL, named names: [String], delimiter: Unicode.Scalar = ",",
+  /// - Throws: as ``dataSet(csvFile:targetColumns:featureColumns:encoding:classNames:format:fill:as:)``
+  ///   and ``MissingValueFill/fitted(to:columns:strategy:)``.
+  public static func dataSet<Scalar: TensorScalar>(
+    csvFile url: URL, targetColumns: [String], featureColumns: [String]? = nil,
+    encoding: TargetEncoding = .automatic, classNames: [String]? = nil,
+    format: CSVFormat = CSVFormat(), missing: MissingValueFill.Strategy,
     as type: Scalar.Type = Scalar.self
+  ) throws -> (data: DataSet<Scalar>, fill: MissingValueFill, changed: Int) {
+    let table = try DataTable(csvFile: url, format: format)
+    let features = featureColumns ?? table.columnNames.filter { !targetColumns.contains($0) }
+    let fill = try MissingValueFill.fitted(to: table, columns: features, strategy: missing)
+    let (filled, changed) = try fill.apply(to: table, columns: features)
+    let data: DataSet<Scalar> = try filled.dataSet(
+      targetColumns: targetColumns, featureColumns: features, encoding: encoding,
+      classNames: classNames)
+    return (data, fill, changed)
+  }
+
+  /// The feature matrix of the columns `names` in a CSV file with a header, by the fast reader
+  /// where it can, as ``DataTable/features(named:as:)`` gives it; `fill` (a model's) fills the
+  /// missing values it can.
+  ///
+  /// - Throws: as ``init(csvFile:format:)`` and ``DataTable/features(named:as:)``.
+  public static func features<Scalar: TensorScalar>(
+    csvFile url: URL, named names: [String], format: CSVFormat = CSVFormat(),
+    fill: MissingValueFill? = nil, as type: Scalar.Type = Scalar.self
   ) throws -> Tensor<Scalar> {
     let data = try FileData.read(url)
-    if let table: NumericCSV.Table<Scalar> = NumericCSV.read(
-      data, delimiter: delimiter, targetColumns: [], featureColumns: names)
+    if let delimiter = fastDelimiter(of: data, format: format),
+      let table: NumericCSV.Table<Scalar> = NumericCSV.read(
+        data, delimiter: delimiter, targetColumns: [], featureColumns: names)
     {
       return table.features
     }
-    return try DataTable(csvData: data, source: url.path, delimiter: delimiter).features(
-      named: names)
+    var table = try DataTable(csvData: data, source: url.path, format: format)
+    if let fill, fill.strategy != .drop { table = try fill.apply(to: table, columns: names).0 }
+    return try table.features(named: names)
   }
 
-  /// Parses CSV text whose first row names the columns; `source` names it in errors.
+  /// Parses CSV text whose first row names the columns; `source` names it in errors. Its
+  /// delimiter and decimal mark are `format`'s.
   ///
-  /// - Throws: as ``init(csvFile:delimiter:)``.
-  public init(csvText text: String, source: String, delimiter: Unicode.Scalar = ",") throws {
+  /// - Throws: as ``init(csvFile:format:)``.
+  public init(csvText text: String, source: String, format: CSVFormat = CSVFormat()) throws {
     let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    let delimiter = format.delimiter(of: body)
     guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw BackpropError.malformedData(
         source: source, location: nil, detail: "the file is empty (a header row is needed)")
@@ -91,7 +130,7 @@ extension DataTable {
       throw BackpropError.malformedData(
         source: source, location: "line 1", detail: "cannot read the header row (\(error))")
     }
-    let header = reader.headerRow ?? []
+    var header = reader.headerRow ?? []
     var rows: [[String]] = []
     var lines: [Int] = []
     // A row starts one line after the previous row, plus the line breaks inside its quoted fields.
@@ -106,7 +145,23 @@ extension DataTable {
       throw BackpropError.malformedData(
         source: source, location: "line \(line)", detail: "CSV syntax error (\(error))")
     }
+    if Self.hasIndexColumn(header: header, rows: rows) {
+      header.removeFirst()
+      rows = rows.map { Array($0.dropFirst()) }
+    }
+    if format.decimalComma { rows = rows.map { $0.map(CSVFormat.withDecimalPoint) } }
     try self.init(source: source, columnNames: header, rows: rows, lineNumbers: lines)
+  }
+
+  /// Whether the first column is pandas' index, which `DataFrame.to_csv` writes by default: an
+  /// unnamed column holding 0, 1, 2, … It is not read.
+  public static func hasIndexColumn(header: [String], rows: [[String]]) -> Bool {
+    guard header.count > 1, header[0].trimmingCharacters(in: .whitespaces).isEmpty else {
+      return false
+    }
+    return rows.enumerated().allSatisfy { index, row in
+      row.first.map { $0.trimmingCharacters(in: .whitespaces) == String(index) } ?? false
+    }
   }
 
   /// The line on which a quoted field opens that the text never closes, or nil: RFC 4180's

@@ -12,4 +12,10 @@ static inline int bp_inflate_init_gzip(z_stream *stream) {
   return inflateInit2(stream, 15 + 16);
 }
 
+/// inflateInit2 for a raw DEFLATE stream, as a zip archive stores an entry (no header, no
+/// trailer: the archive's directory holds the CRC-32 and sizes).
+static inline int bp_inflate_init_raw(z_stream *stream) {
+  return inflateInit2(stream, -15);
+}
+
 #endif

@@ -139,4 +139,14 @@ struct HostileInputTests {
         ["train", "--spec", path("spec.yaml"), "--quiet"], "spec.yaml", "base-60 number")
     }
   }
+
+  /// The campaign's second Yams trap: a mapping key that is not text.
+  @Test func aKeyThatIsNotTextIsAnError() throws {
+    for text in ["toy: blobs\n? [a, b]\n: 1\n", "? {toy: xor}\n: 2\n", "a: &k x\n? *k\n: 1\n"] {
+      try text.write(toFile: path("spec.yaml"), atomically: true, encoding: .utf8)
+      let result = try runBackprop(["train", "--spec", path("spec.yaml"), "--quiet"])
+      #expect(result.status == 1, "\(text): exit \(result.status)")
+      #expect(result.standardError.contains("spec.yaml"), "\(text): \(result.standardError)")
+    }
+  }
 }

@@ -33,7 +33,7 @@ struct CSVTests {
     #expect(data.targetKind.classNames == ["a", "b\""])
     let broken = try DataTable(
       csvText: text.replacingOccurrences(of: "plain,3", with: "plain,n/a"), source: "people.csv")
-    expectError(containing: "people.csv, line 6, column 'x'", "'n/a' is not a number") {
+    expectError(containing: "people.csv, line 6, column 'x'", "the value is missing ('n/a')") {
       let _: DataSet<Double> = try broken.dataSet(targetColumns: ["label"], featureColumns: ["x"])
     }
   }

@@ -20,7 +20,7 @@ struct NumericCSVTests {
     var cells = [
       "0", "-0", "+1", "1.", ".5", " 2.5 ", "1e5", "1E-5", "-3.25e+2", "123456789012345",
       "1234567890123456789", "0.1234567890123456789", "1e300", "4.9e-324", "1e-400",
-      "0x1p3", "00012.5000", "9007199254740993", "2.2250738585072014e-308",
+      "00012.5000", "9007199254740993", "2.2250738585072014e-308",
     ]
     for _ in 0..<2000 {
       let value =
@@ -35,7 +35,10 @@ struct NumericCSVTests {
       #expect(
         parsed?.bitPattern == expected?.bitPattern, "'\(cell)': \(String(describing: parsed))")
     }
-    for cell in ["", " ", "abc", "1e", "1.2.3", "--1", "1,5", "nan1"] {
+    // Nor what Double(_:) takes that is not decimal: hexadecimal, infinities, NaN.
+    for cell in [
+      "", " ", "abc", "1e", "1.2.3", "--1", "1,5", "nan1", "0x1p3", "0x10", "inf", "nan",
+    ] {
       #expect(Data(cell.utf8).withUnsafeBytes { NumericCSV.number($0) } == nil, "'\(cell)'")
     }
   }

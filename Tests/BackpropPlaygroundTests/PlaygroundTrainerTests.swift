@@ -122,9 +122,10 @@ struct PlaygroundTrainerTests {
       table("a,b,colour\n" + rows.joined(separator: "\n")), loss: nil, limits: limits)
     #expect(
       classes.targetKind.classNames == ["blue", "red"] && classes.featureNames == ["a", "b"])
+    // Numbers with fractions are values; whole numbers would be classes, as scikit-learn reads them.
     let values = try PlaygroundTrainer.dataSet(
-      table("x,y\n" + (0..<10).map { "\($0),\($0 * $0)" }.joined(separator: "\n")), loss: nil,
-      limits: limits)
+      table("x,y\n" + (0..<10).map { "\($0),\(Double($0 * $0) / 4)" }.joined(separator: "\n")),
+      loss: nil, limits: limits)
     #expect(values.targetKind.classNames == nil && values.featureCount == 1)
 
     await expectRefusal(containing: "one or two features", "4 columns") {
@@ -135,8 +136,8 @@ struct PlaygroundTrainerTests {
     }
     await expectRefusal(containing: "numeric targets are drawn over one feature") {
       _ = try PlaygroundTrainer.dataSet(
-        table("a,b,y\n" + (0..<5).map { "\($0),1,\($0)" }.joined(separator: "\n")), loss: nil,
-        limits: limits)
+        table("a,b,y\n" + (0..<5).map { "\($0),1,\(Double($0) + 0.5)" }.joined(separator: "\n")),
+        loss: nil, limits: limits)
     }
     await expectRefusal(containing: "2 to 8 classes") {
       _ = try PlaygroundTrainer.dataSet(

@@ -139,10 +139,10 @@ struct DataSetTests {
       let _: DataSet<Double> = try table([["1", "2", "cat"], ["1", "x", "dog"]])
         .dataSet(targetColumns: ["kind"])
     }
-    expectError(containing: "line 2, column 'a'", "the cell is empty") {
+    expectError(containing: "line 2, column 'a'", "the value is missing ('')") {
       let _: DataSet<Double> = try table([["", "2", "cat"]]).dataSet(targetColumns: ["kind"])
     }
-    expectError(containing: "line 2, column 'a'", "'inf' is not a finite number") {
+    expectError(containing: "line 2, column 'a'", "'inf' is not a number (decimal numbers only") {
       let _: DataSet<Double> = try table([["inf", "2", "cat"]]).dataSet(targetColumns: ["kind"])
     }
     expectError(containing: "there is no column 'species'", "'a', 'b', 'kind'") {

@@ -64,12 +64,25 @@ public struct DataTable: Sendable, Equatable {
 
   /// How a table's target columns become targets.
   public enum TargetEncoding: Sendable, Equatable {
-    /// Classes if the target column holds any text that is not a number, values otherwise.
+    /// As scikit-learn reads a target: classes when the column holds text or whole numbers
+    /// only, values when it holds a number with a fraction. A column that mixes numbers and
+    /// text is an error (it is usually a numeric target with a few bad cells).
     case automatic
     /// Each distinct cell of the (single) target column is a class.
     case classes
     /// The target columns hold numbers to regress.
     case values
+  }
+
+  /// The spellings of a missing value that exporters write (pandas, R, Excel, ARFF): refused
+  /// wherever a number or a class is expected.
+  public static let missingValueSpellings: Set<String> = [
+    "", "na", "n/a", "nan", "null", "none", "?", "-",
+  ]
+
+  /// Whether `cell` (trimmed) spells a missing value.
+  static func isMissing(_ cell: String) -> Bool {
+    missingValueSpellings.contains(cell.trimmingCharacters(in: .whitespaces).lowercased())
   }
 
   /// The index of the column called `name`.
@@ -124,12 +137,27 @@ public struct DataTable: Sendable, Equatable {
     targetCells: [[String]], lineNumbers: [Int], source: String,
     encoding: TargetEncoding = .automatic, classNames: [String]? = nil
   ) throws -> DataSet<Scalar> {
+    for (column, cells) in zip(targetColumns, targetCells) {
+      if let row = cells.firstIndex(where: isMissing) {
+        throw BackpropError.malformedData(
+          source: source, location: "line \(lineNumbers[row]), column '\(column)'",
+          detail: "the target is missing ('\(cells[row])'); every sample needs one")
+      }
+    }
     let asClasses: Bool
     switch encoding {
     case .classes: asClasses = true
-    case .values: asClasses = false
+    case .values:
+      try requireNumbers(targetCells, columns: targetColumns, lines: lineNumbers, source: source)
+      asClasses = false
     case .automatic:
-      asClasses = targetCells.contains { cells in cells.contains { Self.number($0) == nil } }
+      try requireNumbers(
+        targetCells, columns: targetColumns, lines: lineNumbers, source: source,
+        unlessAllText: true)
+      // Text, or whole numbers only: classes (one column); a fraction anywhere: values.
+      asClasses =
+        targetColumns.count == 1
+        && !targetCells[0].contains { cell in number(cell).map { $0.rounded() != $0 } ?? false }
     }
     if asClasses {
       guard targetColumns.count == 1 else {
@@ -138,10 +166,14 @@ public struct DataTable: Sendable, Equatable {
           detail: "a classification target is one column, got \(targetColumns.count)")
       }
       let cells = targetCells[0].map { $0.trimmingCharacters(in: .whitespaces) }
-      let names = classNames ?? ClassNames.sorted(Set(cells))
+      let spelling = ClassNames.spellings(of: cells)
+      let names = classNames ?? ClassNames.sorted(Set(spelling.values))
       let indexOfName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+      let indexOfValue = Dictionary(
+        names.enumerated().compactMap { index, name in number(name).map { ($0, index) } },
+        uniquingKeysWith: min)
       let labels = try cells.enumerated().map { row, cell in
-        guard let index = indexOfName[cell] else {
+        guard let index = indexOfName[cell] ?? number(cell).flatMap({ indexOfValue[$0] }) else {
           throw BackpropError.malformedData(
             source: source, location: "line \(lineNumbers[row]), column '\(targetColumns[0])'",
             detail: "'\(cell)' is not one of the classes \(names)")
@@ -178,10 +210,13 @@ public struct DataTable: Sendable, Equatable {
         guard let value = Self.number(cells[index]), value.isFinite else {
           let cell = cells[index]
           let problem =
-            cell.trimmingCharacters(in: .whitespaces).isEmpty
-            ? "the cell is empty (missing values are not supported)"
-            : Self.number(cell) == nil
-              ? "'\(cell)' is not a number" : "'\(cell)' is not a finite number"
+            Self.isMissing(cell)
+            ? "the value is missing ('\(cell)'); fill it in, or give --missing drop|mean|median"
+            : Self.number(cell) != nil
+              ? "'\(cell)' is not a finite number"
+              : CSVFormat.withDecimalPoint(cell) != cell
+                ? "'\(cell)' is not a number: a decimal comma needs --decimal-comma"
+                : "'\(cell)' is not a number (decimal numbers only, such as 1.5 or -2e-3)"
           throw BackpropError.malformedData(
             source: source, location: "line \(lineNumbers[row]), column '\(columnNames[index])'",
             detail: problem)
@@ -192,15 +227,91 @@ public struct DataTable: Sendable, Equatable {
     return try Tensor(shape: [rows.count, indices.count], scalars: scalars)
   }
 
-  /// The cell as a number, allowing surrounding spaces; `nil` for anything else.
+  /// Refuses target columns that are not numbers: every cell of a numeric target (with
+  /// `unlessAllText`, the columns may instead be all text, which are classes). The error lists
+  /// the cells that are not numbers, where a few spoil a numeric column.
+  private static func requireNumbers(
+    _ targetCells: [[String]], columns: [String], lines: [Int], source: String,
+    unlessAllText: Bool = false
+  ) throws {
+    for (column, cells) in zip(columns, targetCells) {
+      let odd = cells.indices.filter { number(cells[$0]) == nil }
+      guard !odd.isEmpty, !(unlessAllText && odd.count == cells.count) else { continue }
+      let listed = odd.prefix(5).map { "'\(cells[$0])' (line \(lines[$0]))" }
+      let more = odd.count > 5 ? " and \(odd.count - 5) more" : ""
+      let advice =
+        unlessAllText
+        ? "fix those cells, or give --task classify to take every value as a class"
+        : "a target to regress must be numbers; give --task classify (or a classification "
+          + "loss) to take the values as classes"
+      throw BackpropError.malformedData(
+        source: source, location: "column '\(column)'",
+        detail: "the target mixes numbers and text: \(listed.joined(separator: ", "))\(more) "
+          + "are not numbers (\(advice))")
+    }
+  }
+
+  /// The cell as a number: a decimal such as `-1.5`, `2`, `.5` or `3e-4`, with spaces around it
+  /// allowed; `nil` for anything else, including what `Double(_:)` would also take but a data
+  /// file should not hold (`0x10`, `inf`, `nan`, `1_000`).
   static func number(_ cell: String) -> Double? {
-    Double(cell.trimmingCharacters(in: .whitespaces))
+    let text = cell.trimmingCharacters(in: .whitespaces)
+    guard isDecimal(text.utf8) else { return nil }
+    return Double(text)
+  }
+
+  /// Whether `bytes` spell a decimal number: an optional sign, digits with at most one point
+  /// (at least one digit), and an optional exponent.
+  static func isDecimal(_ bytes: some Collection<UInt8>) -> Bool {
+    var iterator = bytes.makeIterator()
+    var byte = iterator.next()
+    if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { byte = iterator.next() }
+    var digits = 0
+    var point = false
+    while let current = byte {
+      if current >= UInt8(ascii: "0") && current <= UInt8(ascii: "9") {
+        digits += 1
+      } else if current == UInt8(ascii: "."), !point {
+        point = true
+      } else {
+        break
+      }
+      byte = iterator.next()
+    }
+    guard digits > 0 else { return false }
+    guard let marker = byte else { return true }
+    guard marker == UInt8(ascii: "e") || marker == UInt8(ascii: "E") else { return false }
+    byte = iterator.next()
+    if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { byte = iterator.next() }
+    var exponentDigits = 0
+    while let current = byte, current >= UInt8(ascii: "0") && current <= UInt8(ascii: "9") {
+      exponentDigits += 1
+      byte = iterator.next()
+    }
+    return exponentDigits > 0 && byte == nil
   }
 }
 
 /// The order of class names: numeric when every name is a number ("2" before "10"), text
 /// otherwise, so that the same labels always give the same class indices.
 public enum ClassNames {
+  /// The class each distinct cell names: numbers of the same value (`1`, `1.0`, `01`) are one
+  /// class, spelled as the first of them in `cells`; text is its own class.
+  public static func spellings(of cells: [String]) -> [String: String] {
+    var firstOfValue: [Double: String] = [:]
+    var spelling: [String: String] = [:]
+    for cell in cells where spelling[cell] == nil {
+      if let value = DataTable.number(cell) {
+        let first = firstOfValue[value] ?? cell
+        firstOfValue[value] = first
+        spelling[cell] = first
+      } else {
+        spelling[cell] = cell
+      }
+    }
+    return spelling
+  }
+
   /// The names in their canonical order.
   public static func sorted(_ names: some Collection<String>) -> [String] {
     let numbers = names.map { (name: $0, value: Double($0)) }

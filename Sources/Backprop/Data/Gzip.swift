@@ -7,7 +7,8 @@ import Foundation
 /// decompression bomb) is stopped there, before anything more is allocated.
 ///
 /// Every member of a multi-member file is decoded in turn (zeros padding the end are skipped),
-/// and zlib checks each one's CRC-32 and length.
+/// and zlib checks each one's CRC-32 and length. With `raw`, the data are one bare DEFLATE
+/// stream, as a zip archive stores an entry (its directory holds the checks).
 final class GzipReader {
   private let compressed: Data
   private let source: String
@@ -19,6 +20,8 @@ final class GzipReader {
   private var delivered = 0
   /// Whether the current member has ended (the next byte starts another, or padding).
   private var memberEnded = false
+  /// Whether the data are one raw DEFLATE stream, which ends at its end.
+  private let raw: Bool
 
   /// Whether `data` starts with the gzip magic bytes.
   static func isCompressed(_ data: Data) -> Bool {
@@ -28,12 +31,13 @@ final class GzipReader {
   /// Starts reading the gzip file `data`; `source` names it in errors.
   ///
   /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` if zlib cannot start.
-  init(_ data: Data, source: String) throws {
+  init(_ data: Data, source: String, raw: Bool = false) throws {
     compressed = data
     self.source = source
+    self.raw = raw
     stream = .allocate(capacity: 1)
     stream.initialize(to: z_stream())
-    guard bp_inflate_init_gzip(stream) == Z_OK else {
+    guard (raw ? bp_inflate_init_raw(stream) : bp_inflate_init_gzip(stream)) == Z_OK else {
       stream.deallocate()
       throw BackpropError.malformedData(
         source: source, location: nil, detail: "gzip: zlib could not start (out of memory)")
@@ -68,7 +72,9 @@ final class GzipReader {
   }
 
   private func fail(_ detail: String) -> BackpropError {
-    .malformedData(source: source, location: "byte \(consumed)", detail: "gzip: \(detail)")
+    .malformedData(
+      source: source, location: "byte \(consumed)", detail: "\(raw ? "deflate" : "gzip"): \(detail)"
+    )
   }
 
   /// Inflates into `buffer` until it is full or the data end; returns the bytes written.
@@ -79,6 +85,7 @@ final class GzipReader {
       guard let base = input.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
       while produced < buffer.count {
         if memberEnded {
+          if raw { return }
           // Some writers pad with zeros after the last member; anything else starts another.
           while consumed < input.count, base[consumed] == 0 { consumed += 1 }
           if consumed == input.count { return }

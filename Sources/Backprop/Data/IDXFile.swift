@@ -20,6 +20,37 @@ public struct IDXFile: Sendable, Equatable {
   /// is refused before anything is inflated.
   public static let maximumDecompressedBytes = 1 << 32
 
+  /// Whether the file at `url` is IDX, whatever its name: gzip holding an IDX magic number, or
+  /// an IDX header whose dimensions account for the file's size exactly. It reads the first
+  /// 64 KiB at most.
+  public static func recognizes(contentsOf url: URL) -> Bool {
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+    defer { try? handle.close() }
+    guard let prefix = try? handle.read(upToCount: 1 << 16), prefix.count >= 4 else {
+      return false
+    }
+    if GzipReader.isCompressed(prefix) {
+      guard let magic = try? GzipReader(prefix, source: url.path).read(4) else { return false }
+      return magic.starts(with: [0, 0]) && elementSizes[magic[magic.startIndex + 2]] != nil
+        && (1...4).contains(magic[magic.startIndex + 3])
+    }
+    guard let header = try? Self.header([UInt8](prefix.prefix(36)), source: url.path),
+      let payload = header.payloadBytes,
+      let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int
+    else { return false }
+    return header.size + payload == size
+  }
+
+  /// Whether the gzip file at `url` gives its first 4 bytes when inflated (false for a damaged
+  /// gzip header or stream, which ``init(contentsOf:)`` then describes).
+  public static func inflatesAtAll(contentsOf url: URL) -> Bool {
+    guard let handle = try? FileHandle(forReadingFrom: url),
+      let prefix = try? handle.read(upToCount: 1 << 16)
+    else { return false }
+    try? handle.close()
+    return (try? GzipReader(prefix, source: url.path).read(4)) != nil
+  }
+
   /// Reads an IDX file, decompressing it first when it starts with the gzip magic bytes.
   ///
   /// A compressed file is inflated only as far as its header says (and at most

@@ -10,7 +10,7 @@ import Foundation
 /// into the tensor (a copy of the bytes when the types match), and
 /// ``readTensor(contentsOf:as:)`` reads a file's data into a tensor with no copy of the file in
 /// memory, at the speed of the disk.
-public struct NumPyArray: Sendable, Equatable {
+public struct NumPyArray: Sendable, Equatable, ReadableFile {
   /// The array's dimensions.
   public let shape: [Int]
   /// The NumPy type descriptor the file declared, such as `<f4`.
@@ -42,17 +42,11 @@ public struct NumPyArray: Sendable, Equatable {
     self.payload = values.withUnsafeBufferPointer { Data(buffer: $0) }
   }
 
-  /// Reads a `.npy` file.
+  /// Parses the bytes of a `.npy` file; `source` names it in errors.
   ///
   /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the byte offset
   ///   and the problem: a missing magic string, a header that cannot be parsed, an unsupported
   ///   type or Fortran order, or a size that disagrees with the shape.
-  public init(contentsOf url: URL) throws {
-    let data = try FileData.read(url)
-    try self.init(data: data, source: url.path)
-  }
-
-  /// Parses the bytes of a `.npy` file; `source` names it in errors.
   public init(data: Data, source: String) throws {
     let header = try data.withUnsafeBytes {
       try Header(prefix: $0, fileSize: data.count, source: source)
@@ -318,37 +312,77 @@ enum Float16Bits {
 }
 
 extension DataSet {
-  /// A data set from a `.npy` feature matrix (`[count, features]`; a vector is one feature) and a
-  /// `.npy` target array: integers (or a 1-D array with `classification: true`) become classes,
-  /// floats become regression targets.
+  /// A data set from a `.npy` array of features (`[samples, features]`; a vector is one feature
+  /// per sample, and more axes, such as images, are flattened) and a `.npy` array of targets,
+  /// read as scikit-learn reads them: a vector (or one column) of whole numbers, integer or
+  /// float, is classes; one-hot rows (0s and one 1) are classes; anything else is values to
+  /// regress. `classification` overrides the choice.
   ///
-  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` from either file, or
-  ///   when they disagree on the number of samples.
+  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` from either file, for
+  ///   a single number instead of an array, when they disagree on the number of samples, and
+  ///   for classes that are not whole numbers or one-hot rows.
   public init(npyFeatures featuresURL: URL, targets targetsURL: URL, classification: Bool? = nil)
     throws
   {
-    let features: Tensor<Scalar> = try NumPyArray.readTensor(contentsOf: featuresURL)
-    let targets = try NumPyArray(contentsOf: targetsURL)
-    guard (1...2).contains(features.shape.count), (1...2).contains(targets.shape.count),
-      features.shape[0] == targets.shape[0]
-    else {
+    try self.init(
+      features: try NumPyArray.readTensor(contentsOf: featuresURL), from: featuresURL.path,
+      targets: try NumPyArray(contentsOf: targetsURL), from: targetsURL.path,
+      classification: classification)
+  }
+
+  /// A data set from an array of features and an array of targets, read as
+  /// ``init(npyFeatures:targets:classification:)`` reads them; the sources name them in errors.
+  public init(
+    features: Tensor<Scalar>, from featureSource: String, targets: NumPyArray,
+    from targetSource: String, classification: Bool? = nil
+  ) throws {
+    guard let count = features.shape.first else {
       throw BackpropError.malformedData(
-        source: targetsURL.path, location: nil,
-        detail:
-          "features \(features.shape) and targets \(targets.shape) must be matrices or vectors "
-          + "with one row per sample")
+        source: featureSource, location: nil,
+        detail: "the features are a single number (shape ()); save one row per sample, an "
+          + "array of shape (samples, features), or (samples,) for one feature")
     }
-    let count = features.shape[0]
-    let width = features.shape.count == 2 ? features.shape[1] : 1
-    let featureTensor = try features.reshaped(to: [count, width])
-    let integral = !targets.descriptor.contains("f")
-    if classification ?? (integral && targets.shape.count == 1) {
-      try self.init(features: featureTensor, numericLabels: targets.values)
-    } else {
-      let columns = targets.shape.count == 2 ? targets.shape[1] : 1
+    guard let labelCount = targets.shape.first else {
+      throw BackpropError.malformedData(
+        source: targetSource, location: nil,
+        detail: "the labels are a single number (shape ()); save one label per sample, an "
+          + "array of shape (samples,)")
+    }
+    guard labelCount == count else {
+      throw BackpropError.malformedData(
+        source: targetSource, location: nil,
+        detail: "\(labelCount) labels for \(count) samples (the features' shape is "
+          + "\(features.shape), the labels' \(targets.shape)); give one label per sample")
+    }
+    let featureTensor = try features.reshaped(to: [count, features.count / max(count, 1)])
+    let columns = targets.shape.dropFirst().reduce(1, *)
+    let values = targets.values
+    let whole = values.allSatisfy { $0.isFinite && $0.rounded() == $0 }
+    let oneHot =
+      columns > 1 && targets.shape.count == 2 && values.allSatisfy { $0 == 0 || $0 == 1 }
+      && stride(from: 0, to: values.count, by: columns).allSatisfy { row in
+        values[row..<(row + columns)].reduce(0, +) == 1
+      }
+    let classes = classification ?? (columns == 1 ? whole : oneHot)
+    guard classes else {
       try self.init(
         features: featureTensor,
         targets: targets.tensor(as: Scalar.self).reshaped(to: [count, columns]))
+      return
     }
+    if oneHot {
+      let labels = stride(from: 0, to: values.count, by: columns).map { row in
+        values[row..<(row + columns)].firstIndex(of: 1).map { $0 - row } ?? 0
+      }
+      try self.init(
+        features: featureTensor, labels: labels, classNames: (0..<columns).map(String.init))
+      return
+    }
+    guard columns == 1 else {
+      throw BackpropError.malformedData(
+        source: targetSource, location: nil,
+        detail: "labels of shape \(targets.shape) are neither one class a sample nor one-hot rows")
+    }
+    try self.init(features: featureTensor, numericLabels: values)
   }
 }

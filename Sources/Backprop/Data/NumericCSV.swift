@@ -57,12 +57,16 @@ public enum NumericCSV {
     let header = lineEnd(from: position)
     let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[position..<header.end])
     guard !headerBytes.contains(quote) else { throw NotSimple() }
-    let names = headerBytes.split(separator: delimiter, omittingEmptySubsequences: false).map {
-      String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    let names = try headerBytes.split(separator: delimiter, omittingEmptySubsequences: false).map {
+      guard let name = String(validating: $0, as: UTF8.self) else { throw NotSimple() }
+      return name.trimmingCharacters(in: .whitespaces)
     }
-    guard Set(names).count == names.count, !names.contains("") else { throw NotSimple() }
+    // An unnamed first column is pandas' index when it holds 0, 1, 2, …: it is not read.
+    let indexColumn = names.first == ""
+    guard Set(names).count == names.count, !names.dropFirst(indexColumn ? 1 : 0).contains("")
+    else { throw NotSimple() }
     position = header.next
-    let featureNames = featureColumns ?? names.filter { !targetColumns.contains($0) }
+    let featureNames = featureColumns ?? names.filter { !$0.isEmpty && !targetColumns.contains($0) }
     // Each column's role: its feature position, −2 − its target position, or −1 (ignored).
     var roles = [Int](repeating: -1, count: names.count)
     for (position, name) in featureNames.enumerated() {
@@ -98,11 +102,15 @@ public enum NumericCSV {
         guard column < roles.count else { throw NotSimple() }
         let role = roles[column]
         let field = UnsafeRawBufferPointer(rebasing: bytes[start..<stop])
-        if role >= 0 {
+        if column == 0 && indexColumn {
+          guard number(field) == Double(rows) else { throw NotSimple() }
+        } else if role >= 0 {
           guard let value = number(field), value.isFinite else { throw NotSimple() }
           storage[rows * width + role] = Scalar(value)
         } else if role <= -2 {
-          targetCells[-2 - role].append(String(decoding: field, as: UTF8.self))
+          // Text that is not UTF-8 is left to the general reader, which names its line.
+          guard let cell = String(validating: field, as: UTF8.self) else { throw NotSimple() }
+          targetCells[-2 - role].append(cell)
         }
         column += 1
         start = stop + 1
@@ -178,7 +186,9 @@ public enum NumericCSV {
   private static func slowNumber(_ field: UnsafeRawBufferPointer, _ start: Int, _ end: Int)
     -> Double?
   {
-    Double(String(decoding: UnsafeRawBufferPointer(rebasing: field[start..<end]), as: UTF8.self))
+    let text = UnsafeRawBufferPointer(rebasing: field[start..<end])
+    guard DataTable.isDecimal(text) else { return nil }
+    return Double(String(decoding: text, as: UTF8.self))
   }
 
   /// 10⁰ … 10²², each exact in a Double.

@@ -22,6 +22,9 @@ public struct Model<Scalar: TensorScalar> {
   public let targetKind: TargetKind
   /// The scaling applied to features before the network, if any.
   public let scaling: FeatureScaling?
+  /// How missing feature values of the training file were handled, and the values that fill
+  /// them in new files, if the file had any.
+  public let missingValues: MissingValueFill?
   /// The loss the network was trained with; it decides how outputs become probabilities.
   public let loss: LossFunction
   /// Facts about the training run (settings, final metrics, version), as text.
@@ -35,7 +38,8 @@ public struct Model<Scalar: TensorScalar> {
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when they do not.
   public init(
     network: Sequential<Scalar>, featureNames: [String], targetKind: TargetKind,
-    scaling: FeatureScaling? = nil, loss: LossFunction, metadata: [String: String] = [:]
+    scaling: FeatureScaling? = nil, missingValues: MissingValueFill? = nil, loss: LossFunction,
+    metadata: [String: String] = [:]
   ) throws {
     // A network without a Linear layer passes its inputs' width through.
     let inputs = network.inputSize ?? featureNames.count
@@ -49,6 +53,15 @@ public struct Model<Scalar: TensorScalar> {
         operation: "Model", shapes: [[scaling.featureCount], [featureNames.count]],
         detail:
           "the scaling was fitted to \(scaling.featureCount) features, not \(featureNames.count)")
+    }
+    if let missingValues, missingValues.strategy != .drop,
+      missingValues.values.count != featureNames.count
+    {
+      throw BackpropError.shapeMismatch(
+        operation: "Model", shapes: [[missingValues.values.count], [featureNames.count]],
+        detail:
+          "the missing-value fill has \(missingValues.values.count) values, not one for each of "
+          + "\(featureNames.count) features")
     }
     let outputs = network.outputSize ?? inputs
     if outputs != targetKind.width {
@@ -71,6 +84,7 @@ public struct Model<Scalar: TensorScalar> {
     self.featureNames = featureNames
     self.targetKind = targetKind
     self.scaling = scaling
+    self.missingValues = missingValues
     self.loss = loss
     self.metadata = metadata
   }
@@ -149,7 +163,7 @@ public struct Model<Scalar: TensorScalar> {
     let file = ModelFile(
       format: ModelFile.formatName, version: Self.formatVersion,
       scalarType: Scalar.self == Float.self ? "float32" : "float64", features: featureNames,
-      target: targetKind, scaling: scaling, loss: loss,
+      target: targetKind, scaling: scaling, missingValues: missingValues, loss: loss,
       layers: try network.layers.map { try LayerSpecification($0) }, metadata: metadata)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -207,7 +221,8 @@ public struct Model<Scalar: TensorScalar> {
     do {
       try self.init(
         network: Sequential(layers), featureNames: file.features, targetKind: file.target,
-        scaling: file.scaling, loss: file.loss, metadata: file.metadata)
+        scaling: file.scaling, missingValues: file.missingValues, loss: file.loss,
+        metadata: file.metadata)
     } catch let error as BackpropError {
       throw fail(nil, "the weights do not fit the architecture: \(error)")
     }
@@ -228,6 +243,9 @@ public struct Model<Scalar: TensorScalar> {
     lines.append("loss: \(loss.rawValue)")
     lines.append(
       "scaling: \(scaling.map { "\($0.method.rawValue) (stored with the model)" } ?? "none")")
+    if let missingValues {
+      lines.append("missing values: \(missingValues.strategy.rawValue) (stored with the model)")
+    }
     for key in metadata.keys.sorted() { lines.append("\(key): \(metadata[key] ?? "")") }
     return lines.joined(separator: "\n")
   }
@@ -249,6 +267,7 @@ struct ModelFile: Codable {
   var features: [String]
   var target: TargetKind
   var scaling: FeatureScaling?
+  var missingValues: MissingValueFill?
   var loss: LossFunction
   var layers: [LayerSpecification]
   var metadata: [String: String]

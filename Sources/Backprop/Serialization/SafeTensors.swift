@@ -10,7 +10,7 @@ import Foundation
 /// ``Sequential/safeTensors(metadata:)`` names a network's parameters as PyTorch's
 /// `nn.Sequential` does (`0.weight`, `0.bias`, `2.weight`, …) with weights `[out, in]`, so that
 /// `model.load_state_dict(safetensors.torch.load_file(path))` works on the same architecture.
-public struct SafeTensors: Sendable, Equatable {
+public struct SafeTensors: Sendable, Equatable, ReadableFile {
   /// One stored tensor.
   public struct Entry: Sendable, Equatable {
     /// The stored type: `F64`, `F32`, `F16`, `BF16`, `I64`, `I32`, `I16`, `I8`, `U8` or `BOOL`.
@@ -62,15 +62,10 @@ public struct SafeTensors: Sendable, Equatable {
 
   // MARK: Reading
 
-  /// Reads a safetensors file.
+  /// Parses the bytes of a safetensors file; `source` names it in errors.
   ///
   /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the byte offset
   ///   of a truncated file, a bad header, an unsupported dtype or offsets that do not fit.
-  public init(contentsOf url: URL) throws {
-    try self.init(data: try FileData.read(url), source: url.path)
-  }
-
-  /// Parses the bytes of a safetensors file; `source` names it in errors.
   public init(data: Data, source: String) throws {
     let bytes = [UInt8](data)
     func fail(_ offset: Int, _ detail: String) -> BackpropError {

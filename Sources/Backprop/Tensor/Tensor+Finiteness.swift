@@ -3,7 +3,7 @@ import CBackpropKernels
 extension Tensor {
   /// The index (row-major) of the first NaN or infinity, or nil when every value is finite;
   /// checked by a vectorized kernel at memory speed.
-  var firstNonFiniteIndex: Int? {
+  public var firstNonFiniteIndex: Int? {
     withUnsafeBufferPointer { buffer -> Int? in
       guard let base = buffer.baseAddress else { return nil }
       let index =
