@@ -176,10 +176,12 @@ def main():
         print("two pages: separate sessions")
 
         # 5. A TensorFlow Playground link.
+        # From a blank page, so that the link loads once: a reload after the page has
+        # rewritten its address would load the rewritten address, without the link's notices.
+        driver.get("about:blank")
         driver.get(url + "#activation=relu&batchSize=5&dataset=circle&learningRate=0.1"
                    "&networkShape=3&percTrainData=70&noise=10&seed=0.12345&problem=classification"
                    "&xSquared=true")
-        driver.refresh()
         wait_for(driver, lambda d: "data=circles" in d.current_url, "the TensorFlow link")
         checks = {"layers": "3", "activation": "relu", "batchSize": "5", "trainFraction": "0.7"}
         for element_id, wanted in checks.items():
