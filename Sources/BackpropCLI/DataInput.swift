@@ -282,6 +282,9 @@ enum DataInput {
   ) throws -> DataSet<Float> {
     let classNames = model.targetKind.classNames
     let format = try format(of: path, given: reading.format)
+    // Recognized once: the load below takes the format as given instead of reading the file again.
+    var known = reading
+    known.format = format
     if format == .csv, let fill = model.missingValues {
       return try DataTable.dataSet(
         csvFile: URL(fileURLWithPath: path),
@@ -294,7 +297,7 @@ enum DataInput {
       path: path, target: target ?? model.targetKind.columnNames.joined(separator: ","),
       features: format == .csv ? model.featureNames : array.map { [$0] },
       labels: labels, encoding: classNames == nil ? .values : .classes, classNames: classNames,
-      reading: reading)
+      reading: known)
   }
 
   /// The features the model takes, from a file that may lack the target: CSV columns are
