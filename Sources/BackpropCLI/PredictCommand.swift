@@ -40,28 +40,24 @@ struct PredictCommand: ParsableCommand {
     let predictions = try model.predict(features)
     let width = predictions.shape[1]
     let values = predictions.scalars
-    var header: [String]
-    var rows: [[String]] = []
-    if let classes = model.targetKind.classNames {
-      header = ["prediction"] + classes.map { "probability_\($0)" }
-      let predicted = try Model<Float>.predictedClasses(predictions)
-      for (row, index) in predicted.enumerated() {
-        rows.append(
-          [classes[index]] + values[(row * width)..<((row + 1) * width)].map { "\($0)" })
-      }
-    } else {
-      let columns = model.targetKind.columnNames
-      header = columns.count == 1 ? ["prediction"] : columns.map { "prediction_\($0)" }
-      for row in 0..<predictions.shape[0] {
-        rows.append(values[(row * width)..<((row + 1) * width)].map { "\($0)" })
-      }
+    let rowCount = predictions.shape[0]
+    let classes = model.targetKind.classNames
+    let predicted = classes == nil ? nil : try Model<Float>.predictedClasses(predictions)
+    let columns = model.targetKind.columnNames
+    let header =
+      classes.map { ["prediction"] + $0.map { "probability_\($0)" } }
+      ?? (columns.count == 1 ? ["prediction"] : columns.map { "prediction_\($0)" })
+    var csv = CSVWriter(header: header, rowCapacity: rowCount)
+    for row in 0..<rowCount {
+      if let classes, let predicted { csv.append(classes[predicted[row]]) }
+      for value in values[(row * width)..<((row + 1) * width)] { csv.append(value) }
+      csv.endRow()
     }
-    let text = try CSVText.make(header: header, rows: rows)
     if let output {
-      try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: output))
-      print("wrote \(rows.count) predictions to \(output)")
+      try AtomicFile.write(Data(csv.bytes), to: URL(fileURLWithPath: output))
+      print("wrote \(rowCount) predictions to \(output)")
     } else {
-      print(text, terminator: "")
+      FileHandle.standardOutput.write(Data(csv.bytes))
     }
   }
 }

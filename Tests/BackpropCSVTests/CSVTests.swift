@@ -84,4 +84,18 @@ struct CSVTests {
     #expect(table.rows == rows)
     #expect(try table.csvText() == text)
   }
+
+  @Test func numbersAreWrittenAsTheirShortestRoundTripText() throws {
+    let values: [Float] = [0.1, 1 / 3, -2.5e-8, 3.4028235e38, 0]
+    var writer = CSVWriter(header: ["name", "value"])
+    for value in values {
+      writer.append("row, \(value)")
+      writer.append(value)
+      writer.endRow()
+    }
+    let table = try DataTable(csvText: writer.text, source: "numbers.csv")
+    #expect(table.rows.map { Float($0[1]) } == values)
+    #expect(table.rows.map(\.[0]) == values.map { "row, \($0)" })
+    #expect(writer.text.contains("\"row, 0.1\",0.1\n"))
+  }
 }

@@ -189,13 +189,22 @@ struct FileFormatTests {
     #expect(try NumPyArray(data: NumPyArray.encode(vector), source: "v.npy").values == [0.1, 0.2])
   }
 
-  /// Files are read whole, and so is a pipe (`<(…)`, `/dev/stdin`); a directory is an error.
+  /// Files are read whole (a large one in parts, in parallel), and so is a pipe (`<(…)`, `/dev/stdin`); a directory is an error.
   @Test func filesAndPipesAreReadWhole() throws {
     let directory = try temporaryDirectory()
     let file = directory.appendingPathComponent("f.bin")
     let bytes = Data((0..<70000).map { UInt8($0 % 251) })
     try bytes.write(to: file)
     #expect(try FileData.read(file) == bytes)
+    // 20 MiB is read in parts on the kernels' threads, each into its own range.
+    let large = directory.appendingPathComponent("large.npy")
+    let tensor = try Tensor<Float>(
+      shape: [5 << 10, 1 << 10],
+      scalars: (0..<5).flatMap { [Float](repeating: Float($0), count: 1 << 20) })
+    let encoded = NumPyArray.encode(tensor)
+    try encoded.write(to: large)
+    #expect(try FileData.read(large) == encoded)
+    #expect(try NumPyArray.readTensor(contentsOf: large, as: Float.self) == tensor)
     let empty = directory.appendingPathComponent("empty")
     try Data().write(to: empty)
     #expect(try FileData.read(empty).isEmpty)

