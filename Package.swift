@@ -9,6 +9,7 @@ let package = Package(
   products: [
     .library(name: "Backprop", targets: ["Backprop"]),
     .library(name: "BackpropCSV", targets: ["BackpropCSV"]),
+    .library(name: "BackpropONNX", targets: ["BackpropONNX"]),
     // The commands and the playground server as libraries, for tools built on them (Fuzz/).
     .library(name: "BackpropCLI", targets: ["BackpropCLI"]),
     .library(name: "BackpropPlayground", targets: ["BackpropPlayground"]),
@@ -22,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - Core library (no dependencies beyond the toolchain and the system zlib)
@@ -43,6 +45,14 @@ let package = Package(
     .target(
       name: "BackpropCSV",
       dependencies: ["Backprop", .product(name: "CSV", package: "CSV.swift")]
+    ),
+
+    // MARK: - ONNX export and import (protobuf through swift-protobuf; the messages' code is
+    // generated once by Scripts/generate-onnx and committed)
+
+    .target(
+      name: "BackpropONNX",
+      dependencies: ["Backprop", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
     ),
 
     // MARK: - Web playground (its own target: the core never imports a server)
@@ -67,6 +77,7 @@ let package = Package(
       dependencies: [
         "Backprop",
         "BackpropCSV",
+        "BackpropONNX",
         "BackpropPlayground",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
@@ -82,7 +93,16 @@ let package = Package(
 
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
     .testTarget(name: "BackpropCSVTests", dependencies: ["BackpropCSV"]),
+    .testTarget(name: "BackpropONNXTests", dependencies: ["BackpropONNX"]),
     .testTarget(name: "BackpropPlaygroundTests", dependencies: ["BackpropPlayground"]),
     .testTarget(name: "BackpropCLITests", dependencies: ["BackpropCLI", "backprop"]),
   ]
 )
+
+// MARK: - Documentation (Scripts/docs sets BACKPROP_DOCS, so that users' builds never fetch the
+// DocC plugin)
+
+if Context.environment["BACKPROP_DOCS"] != nil {
+  package.dependencies.append(
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

@@ -10,7 +10,8 @@ public struct BackpropCommand: AsyncParsableCommand {
     version: backpropVersion,
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-      InfoCommand.self, PlotCommand.self, ExplainCommand.self, GradcheckCommand.self,
+      ExportCommand.self, ImportCommand.self, InfoCommand.self, PlotCommand.self,
+      ExplainCommand.self, GradcheckCommand.self,
       DoctorCommand.self, BenchCommand.self, PlaygroundCommand.self,
     ]
   )

@@ -12,7 +12,8 @@ struct PlotCommand: ParsableCommand {
     abstract: "Draw loss curves, decision regions, regression fits and network diagrams.",
     discussion: """
       Every picture is SVG or PNG, chosen by the --output extension. SVG needs nothing; PNG \
-      renders the SVG with a headless Chromium (apt install chromium, or set BACKPROP_CHROMIUM).
+      renders the SVG with librsvg's rsvg-convert (apt install librsvg2-bin) or, without it, a \
+      headless Chromium (BACKPROP_PNG_RENDERER=rsvg-convert|chromium picks one).
       """,
     subcommands: [Loss.self, Boundary.self, Fit.self, Network.self]
   )
@@ -23,7 +24,8 @@ struct PlotCommand: ParsableCommand {
     var output: String
 
     func write(_ picture: SVGCanvas) throws {
-      try picture.write(to: URL(fileURLWithPath: output))
+      let url = URL(fileURLWithPath: output)
+      try AtomicFile.write(try PNGRenderer.fileData(of: picture, for: url), to: url)
       print("wrote \(output)")
     }
   }

@@ -261,8 +261,7 @@ struct TrainingRun {
       written.append("history \(path)")
     }
     if let path = spec.weights {
-      let weights = network.safeTensors(metadata: ["format": "pt", "backprop-model": "sequential"])
-      try transaction.stage(try weights.encoded(), to: URL(fileURLWithPath: path))
+      try transaction.stage(try model.safeTensors().encoded(), to: URL(fileURLWithPath: path))
       written.append("weights \(path)")
     }
     if let directory = spec.plots {

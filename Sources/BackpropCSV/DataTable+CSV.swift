@@ -7,8 +7,8 @@ extension DataTable {
   /// delimiter, quotes and line breaks), parsed by CSV.swift, written as `format` says (by
   /// default: the delimiter detected, UTF-8).
   ///
-  /// - Throws: ``BackpropError/fileError(path:detail:)`` when the file cannot be read;
-  ///   ``BackpropError/malformedData(source:location:detail:)`` for an empty file, text that is
+  /// - Throws: `BackpropError.fileError(path:detail:)` when the file cannot be read;
+  ///   `BackpropError.malformedData(source:location:detail:)` for an empty file, text that is
   ///   not in the encoding, a parse error, or a row whose number of fields differs from the
   ///   header's, naming the line.
   public init(csvFile url: URL, format: CSVFormat = CSVFormat()) throws {
@@ -22,7 +22,7 @@ extension DataTable {
   }
 
   /// The delimiter of CSV bytes as `format` gives or detects it, and whether the fast reader
-  /// (``NumericCSV``: UTF-8, decimal points) may read them.
+  /// (`NumericCSV`: UTF-8, decimal points) may read them.
   private static func fastDelimiter(of data: Data, format: CSVFormat) -> Unicode.Scalar? {
     guard format.encoding == .utf8, !format.decimalComma else { return nil }
     let header = data.prefix(while: { $0 != UInt8(ascii: "\n") })
@@ -30,13 +30,13 @@ extension DataTable {
   }
 
   /// The data set in a CSV file with a header, as
-  /// ``DataTable/dataSet(targetColumns:featureColumns:encoding:classNames:as:)`` makes it: a file
+  /// `DataTable.dataSet(targetColumns:featureColumns:encoding:classNames:as:)` makes it: a file
   /// of unquoted fields with numeric features is parsed straight into the feature tensor
-  /// (``NumericCSV``), any other by the general reader, which names the line and column of every
+  /// (`NumericCSV`), any other by the general reader, which names the line and column of every
   /// problem. `fill` (a model's, with the model's `featureColumns`) fills missing values.
   ///
   /// - Throws: as ``init(csvFile:format:)`` and
-  ///   ``DataTable/dataSet(targetColumns:featureColumns:encoding:classNames:as:)``.
+  ///   `DataTable.dataSet(targetColumns:featureColumns:encoding:classNames:as:)`.
   public static func dataSet<Scalar: TensorScalar>(
     csvFile url: URL, targetColumns: [String], featureColumns: [String]? = nil,
     encoding: TargetEncoding = .automatic, classNames: [String]? = nil,
@@ -69,7 +69,7 @@ extension DataTable {
   /// fitted to the file, and the number of cells filled (or rows dropped) come with it.
   ///
   /// - Throws: as ``dataSet(csvFile:targetColumns:featureColumns:encoding:classNames:format:fill:as:)``
-  ///   and ``MissingValueFill/fitted(to:columns:strategy:)``.
+  ///   and `MissingValueFill.fitted(to:columns:strategy:)`.
   public static func dataSet<Scalar: TensorScalar>(
     csvFile url: URL, targetColumns: [String], featureColumns: [String]? = nil,
     encoding: TargetEncoding = .automatic, classNames: [String]? = nil,
@@ -87,10 +87,10 @@ extension DataTable {
   }
 
   /// The feature matrix of the columns `names` in a CSV file with a header, by the fast reader
-  /// where it can, as ``DataTable/features(named:as:)`` gives it; `fill` (a model's) fills the
+  /// where it can, as `DataTable.features(named:as:)` gives it; `fill` (a model's) fills the
   /// missing values it can.
   ///
-  /// - Throws: as ``init(csvFile:format:)`` and ``DataTable/features(named:as:)``.
+  /// - Throws: as ``init(csvFile:format:)`` and `DataTable.features(named:as:)`.
   public static func features<Scalar: TensorScalar>(
     csvFile url: URL, named names: [String], format: CSVFormat = CSVFormat(),
     fill: MissingValueFill? = nil, as type: Scalar.Type = Scalar.self

@@ -2,10 +2,10 @@ import Backprop
 import Foundation
 
 extension History {
-  /// Reads a history written as CSV by ``History/csv`` (an `epoch` column, then one column per
+  /// Reads a history written as CSV by `History.csv` (an `epoch` column, then one column per
   /// metric); `nan` cells stay NaN.
   ///
-  /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the line and
+  /// - Throws: `BackpropError.malformedData(source:location:detail:)` naming the line and
   ///   column of a cell that is not a number.
   public init(csvFile url: URL) throws {
     let table = try DataTable(csvFile: url)

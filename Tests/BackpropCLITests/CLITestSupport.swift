@@ -17,11 +17,15 @@ let productsDirectory: URL = {
   return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 }()
 
-/// Runs `backprop` with `arguments` and collects its output.
-func runBackprop(_ arguments: [String]) throws -> CommandResult {
+/// Runs `backprop` with `arguments` and collects its output; `environment` is added to the test
+/// process's own.
+func runBackprop(_ arguments: [String], environment: [String: String] = [:]) throws
+  -> CommandResult
+{
   let process = Process()
   process.executableURL = productsDirectory.appendingPathComponent("backprop")
   process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
   let output = Pipe()
   let error = Pipe()
   process.standardOutput = output

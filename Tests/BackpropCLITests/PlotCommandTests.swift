@@ -110,19 +110,31 @@ struct PlotCommandTests {
     #expect(try contents("xor/boundary.svg").contains("region"))
   }
 
-  @Test(.enabled(if: chromiumInstalled, "needs Chromium (Scripts/test installs it)"))
-  func pngComesFromChromium() throws {
-    let result = try runBackprop(["demo", "sine", "--epochs", "20", "--plots", path("sine")])
-    #expect(result.status == 0)
+  /// PNG comes from rsvg-convert, or Chromium when asked for (or when rsvg-convert is missing),
+  /// at the picture's size; with neither, the message says what to install.
+  @Test(
+    .enabled(if: chromiumInstalled && rsvgConvertInstalled, "needs Chromium and rsvg-convert"),
+    arguments: ["rsvg-convert", "chromium"])
+  func pngIsRenderedByEitherProgram(renderer: String) throws {
     try "epoch,loss\n1,0.5\n2,0.25\n".write(
       toFile: path("h.csv"), atomically: true, encoding: .utf8)
-    let png = try runBackprop([
-      "plot", "loss", "--history", path("h.csv"), "--output", path("loss.png"),
-    ])
+    let png = try runBackprop(
+      ["plot", "loss", "--history", path("h.csv"), "--output", path("loss-\(renderer).png")],
+      environment: ["BACKPROP_PNG_RENDERER": renderer])
     #expect(png.status == 0, "\(png.standardError)")
-    let bytes = try Data(contentsOf: files.directory.appendingPathComponent("loss.png"))
+    let bytes = try Data(contentsOf: files.directory.appendingPathComponent("loss-\(renderer).png"))
     #expect(bytes.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
     // The IHDR chunk: 800 × 600.
     #expect(bytes[16..<24] == Data([0, 0, 3, 0x20, 0, 0, 2, 0x58]))
+    let none = try runBackprop(
+      ["plot", "loss", "--history", path("h.csv"), "--output", path("none.png")],
+      environment: ["BACKPROP_PNG_RENDERER": renderer, "PATH": "/nonexistent"])
+    #expect(none.status == 1 && none.standardError.contains("apt install librsvg2-bin"))
+    #expect(none.standardError.contains("write .svg instead"))
   }
 }
+
+/// Whether librsvg's rsvg-convert is installed (`Scripts/test` installs it).
+let rsvgConvertInstalled = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(
+  separator: ":"
+).contains { FileManager.default.isExecutableFile(atPath: "\($0)/rsvg-convert") }

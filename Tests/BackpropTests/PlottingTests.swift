@@ -161,15 +161,13 @@ struct PlottingTests {
     #expect(sine.map(\.name) == ["loss", "network", "fit"])
   }
 
-  @Test func pngWithoutABrowserSaysWhatToInstall() throws {
-    #expect(PNGRenderer.browser(in: ["PATH": "/nonexistent"]) == nil)
-    #expect(PNGRenderer.browser(in: ["BACKPROP_CHROMIUM": "/opt/chrome"]) == "/opt/chrome")
-    expectError(containing: "apt install chromium", "write .svg instead") {
-      _ = try PNGRenderer.render(SVGCanvas(), browser: nil)
+  /// The library writes SVG only; rendering to pixels is the command's.
+  @Test func picturesAreSVGFiles() throws {
+    expectError(containing: "picture file 'plot.png'", "must end in .svg") {
+      try SVGCanvas().write(to: URL(fileURLWithPath: "/tmp/plot.png"))
     }
-    expectError(containing: "picture file 'plot.gif'", ".svg or .png") {
-      try SVGCanvas().write(to: URL(fileURLWithPath: "/tmp/plot.gif"))
-    }
+    #expect(
+      try SVGCanvas().fileData(for: URL(fileURLWithPath: "a.SVG")) == Data(SVGCanvas().svg.utf8))
   }
 
   @Test func numbersAreWrittenTheSameWayEveryTime() {

@@ -35,6 +35,8 @@ public final class Linear<Scalar: TensorScalar>: Layer {
   /// A layer with freshly initialized parameters.
   ///
   /// - Parameters:
+  ///   - inputSize: the number of inputs, at least 1.
+  ///   - outputSize: the number of outputs (neurons), at least 1.
   ///   - bias: whether the layer adds a bias; without it, an all-zero input always gives an
   ///     all-zero output.
   ///   - weightInitializer: Glorot/Xavier uniform by default.

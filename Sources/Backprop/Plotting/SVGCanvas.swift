@@ -155,25 +155,24 @@ public struct SVGCanvas: Sendable, Equatable {
       + elements.joined(separator: "\n") + "\n</svg>\n"
   }
 
-  /// Writes the picture atomically: SVG for a `.svg` name, PNG (through ``PNGRenderer``) for `.png`.
+  /// Writes the picture atomically as SVG.
   ///
-  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for another extension, or when PNG
-  ///   is asked for and no renderer is installed (the message says what to install).
+  /// - Throws: as ``fileData(for:)``, and ``BackpropError/fileError(path:detail:)``.
   public func write(to url: URL) throws {
     try AtomicFile.write(try fileData(for: url), to: url)
   }
 
-  /// The bytes of a picture file named `url`: SVG for a `.svg` name, PNG for `.png`.
+  /// The bytes of a picture file named `url`, which must end in `.svg`: the library draws SVG,
+  /// and leaves rendering it to pixels to a program made for that (`backprop plot` writes PNG
+  /// with rsvg-convert or Chromium).
   ///
-  /// - Throws: as ``write(to:)``.
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for another extension.
   public func fileData(for url: URL) throws -> Data {
-    switch url.pathExtension.lowercased() {
-    case "svg": return Data(svg.utf8)
-    case "png": return try PNGRenderer.render(self)
-    default:
+    guard url.pathExtension.lowercased() == "svg" else {
       throw BackpropError.invalidArgument(
-        name: "picture file '\(url.lastPathComponent)'", detail: "the name must end in .svg or .png"
-      )
+        name: "picture file '\(url.lastPathComponent)'",
+        detail: "the name must end in .svg (`backprop plot` also writes .png)")
     }
+    return Data(svg.utf8)
   }
 }

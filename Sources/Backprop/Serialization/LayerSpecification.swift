@@ -29,6 +29,19 @@ public struct LayerSpecification: Sendable, Equatable, Codable {
     "linear", "sigmoid", "tanh", "relu", "leaky-relu", "softmax", "identity", "dropout",
   ]
 
+  /// A specification with the given fields; ``makeLayer(as:source:location:)`` checks them.
+  init(
+    type: String, inputSize: Int? = nil, outputSize: Int? = nil, slope: Double? = nil,
+    weights: [[Double]]? = nil, bias: [Double]? = nil
+  ) {
+    self.type = type
+    self.inputSize = inputSize
+    self.outputSize = outputSize
+    self.slope = slope
+    self.weights = weights
+    self.bias = bias
+  }
+
   /// Describes `layer`.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a layer type that model files

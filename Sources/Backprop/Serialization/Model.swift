@@ -132,8 +132,9 @@ public struct Model<Scalar: TensorScalar> {
   }
 
   /// Whether the network's outputs are already probabilities (it ends with a softmax, or was
-  /// trained with binary cross-entropy) rather than logits.
-  private var outputsAreProbabilities: Bool {
+  /// trained with binary cross-entropy) rather than logits, which ``predict(_:)`` turns into a
+  /// classifier's probabilities with a softmax.
+  public var outputsAreProbabilities: Bool {
     network.layers.last is Softmax<Scalar> || loss == .binaryCrossEntropy
   }
 

@@ -8,7 +8,7 @@ import Foundation
 /// (AVX-512, AVX2 + FMA, or portable C), so the package needs no compiler flag and runs on any
 /// x86-64 or ARM machine. When OpenBLAS is installed it is loaded at run time (`dlopen`) and
 /// computes every product but the tiny ones and those where the built-in kernel is faster (see
-/// ``builtinIsFaster(m:n:k:)``), unless `BACKPROP_BLAS=off` or ``usesBLAS`` is false; without it
+/// `builtinIsFaster(m:n:k:)`), unless `BACKPROP_BLAS=off` or ``usesBLAS`` is false; without it
 /// everything works the same.
 ///
 /// Products of more than ``parallelThreshold`` floating-point operations are split across

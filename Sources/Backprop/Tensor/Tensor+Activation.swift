@@ -6,12 +6,12 @@ extension Tensor {
   /// The natural logarithm of each element (−∞ at 0, NaN below).
   public func log() -> Tensor { map(Scalar.log) }
 
-  /// The hyperbolic tangent of each element (``ElementwiseActivation/tanh``).
+  /// The hyperbolic tangent of each element, as the one definition of each activation gives it.
   public func tanh() -> Tensor { activated(.tanh) }
 
-  /// The logistic sigmoid 1 / (1 + e^−x) of each element (``ElementwiseActivation/sigmoid``):
-  /// exact to rounding in `Double` (e^x / (1 + e^x) for negative x, so that e^−x never
-  /// overflows), within 3 ulp in `Float`, and exactly 0.5 at x = 0.
+  /// The logistic sigmoid 1 / (1 + e^−x) of each element, from the same definition: exact to
+  /// rounding in `Double` (e^x / (1 + e^x) for negative x, so that e^−x never overflows), within
+  /// 3 ulp in `Float`, and exactly 0.5 at x = 0.
   public func sigmoid() -> Tensor { activated(.sigmoid) }
 
   /// max(0, x) for each element.

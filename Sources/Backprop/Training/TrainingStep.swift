@@ -19,7 +19,7 @@ extension Layer {
   /// update. Returns the loss before the update.
   ///
   /// A `Sequential` of `Linear` layers, element-wise activations and `Dropout` trained with one
-  /// of the built-in losses takes the fused step (``FusedStep``), with no graph; any other model
+  /// of the built-in losses takes the fused step (`FusedStep`), with no graph; any other model
   /// records the graph, clears the gradients and back-propagates. Both give the same numbers.
   ///
   /// The loss is checked before anything changes: a NaN or infinite loss throws
