@@ -23,7 +23,8 @@ import numpy as np
 import onnx
 import onnxruntime
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 backprop, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
@@ -142,26 +143,38 @@ check("torch.onnx.export imported: predict against onnxruntime",
 
 # MARK: 3. Backprop -> PyTorch, with the scaling from the metadata
 run("train", "--data", missing_csv, "--target", "label", "--layers", "12", "--activation", "tanh",
-    "--missing", "median", "--epochs", "20", "--seed", "5", "--output", path("to-torch.json"),
+    "--missing", "median", "--dropout", "0.1", "--epochs", "20", "--seed", "5", "--output", path("to-torch.json"),
     "--weights", path("to-torch.safetensors"), "--quiet")
-with open(path("to-torch.safetensors"), "rb") as f:
-    length = int.from_bytes(f.read(8), "little")
-    metadata = json.loads(f.read(length))["__metadata__"]
-activations = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}
-state = load_file(path("to-torch.safetensors"))
+# The code of the documentation's "File formats" article, as a PyTorch user would write it.
+with safe_open(path("to-torch.safetensors"), framework="pt") as f:
+    metadata = f.metadata()
+    state = {name: f.get_tensor(name) for name in f.keys()}
+def activation(name):
+    if name.startswith("leaky-relu"):
+        return torch.nn.LeakyReLU(float(name.split(":")[1]))
+    return {"tanh": torch.nn.Tanh(), "relu": torch.nn.ReLU(), "sigmoid": torch.nn.Sigmoid(),
+            "softmax": torch.nn.Softmax(dim=1)}.get(name, torch.nn.Identity())
 layers = []
-for index, activation in enumerate(metadata["backprop.activations"].split(",")):
-    weight = state[f"{2 * index}.weight"]
-    layers.append(torch.nn.Linear(weight.shape[1], weight.shape[0]))
-    layers.append(activations[activation]() if activation != "identity" else torch.nn.Identity())
-rebuilt = torch.nn.Sequential(*layers)
-rebuilt.load_state_dict(state)
-fill = json.loads(metadata["backprop.missing"])["values"]
-scaling = json.loads(metadata["backprop.scaling"])
-rows = np.where(np.isnan(with_nan), np.array(fill), with_nan.astype(np.float64))
-rows = (rows - np.array(scaling["offsets"])) / np.array(scaling["scales"])
+indices = sorted({int(name.split(".")[0]) for name in state})  # dropout takes an index too
+for index, name in zip(indices, metadata["backprop.activations"].split(",")):
+    weight = state[f"{index}.weight"]
+    linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    linear.weight.data, linear.bias.data = weight, state[f"{index}.bias"]
+    layers += [linear, activation(name)]
+net = torch.nn.Sequential(*layers).eval()
+
+x = torch.tensor(with_nan, dtype=torch.float64)
+if "backprop.missing" in metadata:
+    fill = torch.tensor(json.loads(metadata["backprop.missing"])["values"])
+    x = torch.where(torch.isnan(x), fill, x)
+if "backprop.scaling" in metadata:
+    scaling = json.loads(metadata["backprop.scaling"])
+    x = (x - torch.tensor(scaling["offsets"])) / torch.tensor(scaling["scales"])
 with torch.no_grad():
-    rebuilt_probabilities = torch.softmax(rebuilt(torch.from_numpy(rows.astype(np.float32))), 1)
+    outputs = net(x.float())
+if metadata["backprop.loss"] == "cross-entropy":
+    outputs = torch.softmax(outputs, dim=1)
+rebuilt_probabilities = outputs
 check("train --weights loaded in PyTorch with its metadata: against backprop predict",
       rebuilt_probabilities.numpy(), predictions(path("to-torch.json"), missing_csv))
 print("class order in the metadata:", metadata["backprop.classes"])
