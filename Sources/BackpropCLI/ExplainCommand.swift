@@ -19,6 +19,10 @@ struct ExplainCommand: ParsableCommand {
       first that disagrees, by how much, and the likely bug. Names are the keys of --format json \
       (net_h1, out_h1, E_o1, E_total, dE_dout_o1, dout_dnet_o1, delta_o1, dnet_dw5, dE_dw5, \
       w5_new) or the symbols of the text output (∂E_total/∂w5).
+
+      --graph FILE also draws the step's computation graph, every node with its operation, \
+      shape, value and gradient, its values named as the trace names them (net_h, out_h, W_o, \
+      E_total).
       """
   )
 
@@ -63,8 +67,24 @@ struct ExplainCommand: ParsableCommand {
   @Option(help: "Relative tolerance of --check (default 1e-6).")
   var tolerance = 1e-6
 
-  func run() throws {
-    let trace = try makeTrace()
+  @Option(
+    help: "Also draw the step's computation graph (every value and gradient) into this .svg/.png.")
+  var graph: String?
+
+  /// Shows, draws or checks the step of `network` on a batch.
+  private func explain<Scalar: TensorScalar>(
+    _ network: Sequential<Scalar>, input: Tensor<Scalar>, target: Tensor<Scalar>,
+    loss: LossFunction, learningRate: Double
+  ) throws {
+    let trace = try StepTrace(
+      network: network, input: input, target: target, loss: loss, learningRate: learningRate)
+    if let graph {
+      let picture = try Plot.stepGraph(
+        network: network, input: input, target: target, loss: loss)
+      let url = URL(fileURLWithPath: graph)
+      try AtomicFile.write(try PNGRenderer.fileData(of: picture, for: url), to: url)
+      FileHandle.standardError.write(Data("wrote the computation graph to \(graph)\n".utf8))
+    }
     guard let check else {
       print(
         try trace.rendered(
@@ -78,12 +98,12 @@ struct ExplainCommand: ParsableCommand {
     if !report.passed { throw ExitCode(1) }
   }
 
-  private func makeTrace() throws -> StepTrace {
+  func run() throws {
     if let demo {
       guard demo == "mazur" else { throw CLIError("--demo takes mazur (got '\(demo)')") }
       let example = try Demo.mazurExample()
-      return try StepTrace(
-        network: example.network, input: example.input, target: example.target, loss: example.loss,
+      return try explain(
+        example.network, input: example.input, target: example.target, loss: example.loss,
         learningRate: learningRate ?? example.learningRate)
     }
     let usage = "give --demo mazur, or --model MODEL with --data FILE or --input and --expected"
@@ -96,9 +116,8 @@ struct ExplainCommand: ParsableCommand {
       let scaled = try loaded.scaling.map {
         try $0.apply(to: Tensor(shape: [1, features.count], scalars: features))
       }
-      return try StepTrace(
-        network: loaded.network,
-        input: scaled ?? Tensor(shape: [1, features.count], scalars: features),
+      return try explain(
+        loaded.network, input: scaled ?? Tensor(shape: [1, features.count], scalars: features),
         target: Tensor(shape: [1, target.count], scalars: target), loss: loaded.loss,
         learningRate: learningRate ?? 0.1)
     }
@@ -112,8 +131,8 @@ struct ExplainCommand: ParsableCommand {
       return index
     }
     let batch = try prepared.subset(indices)
-    return try StepTrace(
-      network: loaded.network, input: batch.features, target: batch.targets, loss: loaded.loss,
+    return try explain(
+      loaded.network, input: batch.features, target: batch.targets, loss: loaded.loss,
       learningRate: learningRate ?? 0.1)
   }
 

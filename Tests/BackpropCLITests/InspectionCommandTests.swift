@@ -35,6 +35,15 @@ struct InspectionCommandTests {
     #expect((object?["quantities"] as? [Any])?.count == 71)
   }
 
+  @Test func explainDrawsTheStepsComputationGraph() throws {
+    let result = try runBackprop(["explain", "--demo", "mazur", "--graph", path("graph.svg")])
+    #expect(result.status == 0 && result.standardOutput.contains("E_total = E_o1 + E_o2"))
+    let svg = try String(contentsOfFile: path("graph.svg"), encoding: .utf8)
+    for text in ["net_h = add", "out_o = sigmoid", "value 0.298371109", "W_o"] {
+      #expect(svg.contains(text), "missing \(text)")
+    }
+  }
+
   @Test func checkNamesTheBugInAHandWrittenTraceAndPassesACorrectOne() throws {
     // What numpy code with the weights updated too early prints: ∂E/∂out_h1 from the new w5, w7.
     let buggy = """

@@ -170,6 +170,41 @@ struct PlottingTests {
       try SVGCanvas().fileData(for: URL(fileURLWithPath: "a.SVG")) == Data(SVGCanvas().svg.utf8))
   }
 
+  /// Mazur's network, drawn as the graph of one step, shows the numbers of his post under the
+  /// names the step trace gives them.
+  @Test func mazursStepGraphShowsHisNumbers() throws {
+    let example = try Demo.mazurExample()
+    let picture = try Plot.stepGraph(
+      network: example.network, input: example.input, target: example.target, loss: example.loss)
+    let svg = SVGElements(picture.svg)
+    let texts = svg.texts.joined(separator: "\n")
+    for expected in [
+      "net_h = ", "value 0.3775, 0.3925", "out_h = ", "value 0.593269992, 0.596884378",
+      "net_o = ", "value 1.10590597, 1.2249214", "value 0.75136507, 0.772928465",
+      "E_total = ", "value 0.298371109", "W_o", "W_h",
+      "grad 0.0821670406, -0.0226025405, 0.0826676278, -0.0227402422",
+      "grad 0.000438567734, 0.000497712735, 0.000877135469, 0.000995425471",
+    ] {
+      #expect(texts.contains(expected), "missing \(expected)")
+    }
+    // The frozen biases have no gradient.
+    #expect(texts.contains("grad none"))
+    #expect(svg.count(class: "node") == svg.count(class: "label"))
+    #expect(svg.count(class: "edge") >= svg.count(class: "node") - 1)
+  }
+
+  /// A graph of any variables: leaves first, each box's numbers summarized past four elements.
+  @Test func anyGraphIsDrawnWithItsValuesAndGradients() throws {
+    let x = Variable(try Tensor<Double>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), name: "x")
+    let w = Variable(try Tensor<Double>([[1], [0], [-1]]), requiresGradient: true, name: "w")
+    let y = try x.matmul(w).sum()
+    try y.backward()
+    let texts = SVGElements(Plot.computationGraph(y).svg).texts
+    #expect(texts.contains("x") && texts.contains("w") && texts.contains("value -4"))
+    #expect(texts.contains("value 6 in [1, 6], ‖·‖ 9.53939201"))
+    #expect(texts.contains("grad 5, 7, 9"))
+  }
+
   @Test func numbersAreWrittenTheSameWayEveryTime() {
     #expect(SVGCanvas.number(2) == "2" && SVGCanvas.number(0.123) == "0.12")
     #expect(SVGCanvas.number(-0.001) == "0" && SVGCanvas.number(12.5) == "12.5")
