@@ -74,21 +74,36 @@ enum PNGRenderer: Equatable {
           + "(install one with `apt install librsvg2-bin`); write .svg instead, which needs "
           + "nothing")
     case .rsvgConvert(let program):
-      return try run(
-        program,
-        ["--format=png", "--width=\(Int(canvas.width))", "--height=\(Int(canvas.height))"],
-        input: Data(canvas.svg.utf8))
+      return try withScratchDirectory { directory in
+        let picture = directory.appendingPathComponent("picture.svg")
+        try Data(canvas.svg.utf8).write(to: picture)
+        return try run(
+          program,
+          [
+            "--format=png", "--width=\(Int(canvas.width))", "--height=\(Int(canvas.height))",
+            picture.path,
+          ])
+      }
     case .chromium(let program):
-      return try screenshot(canvas, browser: program)
+      return try withScratchDirectory { try screenshot(canvas, browser: program, in: $0) }
     }
   }
 
-  /// Renders in Chromium: an HTML page with no margin shows the SVG at exactly the window's size.
-  private static func screenshot(_ canvas: SVGCanvas, browser: String) throws -> Data {
+  /// Runs `body` with a new temporary directory, removed afterwards.
+  private static func withScratchDirectory<Result>(_ body: (URL) throws -> Result) throws
+    -> Result
+  {
     let directory = FileManager.default.temporaryDirectory
       .appendingPathComponent("backprop-png-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+  }
+
+  /// Renders in Chromium: an HTML page with no margin shows the SVG at exactly the window's size.
+  private static func screenshot(_ canvas: SVGCanvas, browser: String, in directory: URL) throws
+    -> Data
+  {
     let page = directory.appendingPathComponent("picture.html")
     let output = directory.appendingPathComponent("picture.png")
     let svg = canvas.svg.replacingOccurrences(
@@ -104,7 +119,7 @@ enum PNGRenderer: Equatable {
         "--user-data-dir=\(directory.path)/profile",
         "--window-size=\(Int(canvas.width)),\(Int(canvas.height))",
         "--screenshot=\(output.path)", page.absoluteString,
-      ], input: nil)
+      ])
     guard let data = try? Data(contentsOf: output) else {
       throw BackpropError.invalidArgument(
         name: "PNG output", detail: "\(browser) exited without a picture")
@@ -112,13 +127,13 @@ enum PNGRenderer: Equatable {
     return data
   }
 
-  /// Runs `program` with `input` on its standard input; returns its standard output.
-  private static func run(_ program: String, _ arguments: [String], input: Data?) throws -> Data {
+  /// Runs `program`; returns its standard output.
+  private static func run(_ program: String, _ arguments: [String]) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
-    let (stdin, stdout) = (Pipe(), Pipe())
-    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+    let stdout = Pipe()
+    process.standardInput = FileHandle.nullDevice
     process.standardOutput = stdout
     process.standardError = FileHandle.nullDevice
     do {
@@ -126,13 +141,6 @@ enum PNGRenderer: Equatable {
     } catch {
       throw BackpropError.invalidArgument(
         name: "PNG output", detail: "cannot start \(program): \(error.localizedDescription)")
-    }
-    // The SVG is written on another thread while the output is read, so that neither pipe fills.
-    if let input {
-      Thread.detachNewThread {
-        stdin.fileHandleForWriting.write(input)
-        try? stdin.fileHandleForWriting.close()
-      }
     }
     let output = stdout.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
