@@ -312,10 +312,13 @@ struct ONNXChainReader {
     case .float:
       values =
         tensor.hasRawData
-        ? Self.decode(tensor.rawData, as: Float.self).map(Double.init)
+        ? Self.decode(tensor.rawData, as: UInt32.self).map { Double(Float(bitPattern: $0)) }
         : tensor.floatData.map(Double.init)
     case .double:
-      values = tensor.hasRawData ? Self.decode(tensor.rawData, as: Double.self) : tensor.doubleData
+      values =
+        tensor.hasRawData
+        ? Self.decode(tensor.rawData, as: UInt64.self).map(Double.init(bitPattern:))
+        : tensor.doubleData
     case .int64:
       values =
         tensor.hasRawData
@@ -338,28 +341,6 @@ struct ONNXChainReader {
     return data.withUnsafeBytes { bytes in
       (0..<(bytes.count / size)).map {
         Value(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * size, as: Value.self))
-      }
-    }
-  }
-
-  private static func decode<Value: BinaryFloatingPoint>(_ data: Data, as type: Value.Type)
-    -> [Value]
-  {
-    let size = MemoryLayout<Value>.size
-    return data.withUnsafeBytes { bytes in
-      (0..<(bytes.count / size)).map { index -> Value in
-        if size == 4 {
-          return Value(
-            Float(
-              bitPattern: UInt32(
-                littleEndian: bytes.loadUnaligned(
-                  fromByteOffset: index * 4, as: UInt32.self))))
-        }
-        return Value(
-          Double(
-            bitPattern: UInt64(
-              littleEndian: bytes.loadUnaligned(
-                fromByteOffset: index * 8, as: UInt64.self))))
       }
     }
   }
