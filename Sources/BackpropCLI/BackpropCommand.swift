@@ -11,7 +11,7 @@ public struct BackpropCommand: AsyncParsableCommand {
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
       ExportCommand.self, ImportCommand.self, InfoCommand.self, PlotCommand.self,
-      ExplainCommand.self, GradcheckCommand.self,
+      ExplainCommand.self, CheckCommand.self, GradcheckCommand.self,
       DoctorCommand.self, BenchCommand.self, PlaygroundCommand.self,
     ]
   )

@@ -129,4 +129,34 @@ struct InspectionCommandTests {
     ])
     #expect(finished.standardOutput.contains("unscaled inputs"), "\(finished.standardOutput)")
   }
+
+  /// `backprop check` on a JSON step: Mazur's numbers pass; the same step with the output's
+  /// update going uphill names wrong-sign and exits 1.
+  @Test func checkNamesTheBugOfAHandWrittenStep() throws {
+    func step(updated: String) -> String {
+      #"{"X": [[0.05, 0.1]], "Y": [[0.01, 0.99]], "W1": [[0.15, 0.2], [0.25, 0.3]], "#
+        + #""b1": [0.35, 0.35], "W2": [[0.4, 0.45], [0.5, 0.55]], "b2": [0.6, 0.6], "#
+        + #""h": [[0.593269992, 0.596884378]], "W2_new": \#(updated)}"#
+    }
+    try step(updated: "[[0.35891648, 0.408666186], [0.51130127, 0.561370121]]")
+      .write(toFile: path("step.json"), atomically: true, encoding: .utf8)
+    let flags = [
+      "--activations", "sigmoid,sigmoid", "--loss", "half-sum-of-squares", "--lr", "0.5",
+    ]
+    let good = try runBackprop(["check", path("step.json")] + flags)
+    #expect(good.status == 0, "\(good.standardError)")
+    #expect(good.standardOutput.contains("all 2 arrays agree"))
+    #expect(good.standardOutput.contains("weights out×in"))
+    try step(updated: "[[0.44108352, 0.491333814], [0.48869873, 0.538629879]]")
+      .write(toFile: path("uphill.json"), atomically: true, encoding: .utf8)
+    let bad = try runBackprop(["check", path("uphill.json")] + flags + ["--format", "json"])
+    #expect(bad.status == 1)
+    let object =
+      try JSONSerialization.jsonObject(with: Data(bad.standardOutput.utf8)) as? [String: Any]
+    let first = object?["first_mismatch"] as? [String: Any]
+    #expect(first?["name"] as? String == "W2_new" && first?["bug"] as? String == "wrong-sign")
+    let broken = try runBackprop(
+      ["check", path("step.json"), "--activations", "sigmoid"] + flags.suffix(4))
+    #expect(broken.status != 0 && broken.standardError.contains("1 given for 2 layers"))
+  }
 }

@@ -258,17 +258,17 @@ struct TraceCheckTests {
 
   @Test(arguments: [
     (
-      HandWrittenBackprop.Bug.updateBeforeUse, "mazur", BackpropBug.weightsUpdatedBeforeUse,
+      HandWrittenBackprop.Bug.updateBeforeUse, "mazur", BackpropBug.updatedBeforeUse,
       "dE_dout_h1"
     ),
     (.missingDerivative, "mazur", .missingActivationDerivative, "delta_h1"),
     (.wrongVariable, "softmax", .derivativeOfWrongVariable, "dout_dnet_h1"),
     (.wrongSign, "mazur", .wrongSign, "dE_dout_o1"),
     (.factorTwo, "mazur", .factorTwo, "dE_dout_o1"),
-    (.meanVersusSum, "softmax", .meanVersusSum, "delta_o1"),
+    (.meanVersusSum, "softmax", .sumInsteadOfMean, "delta_o1"),
     (.softmaxTwice, "softmax", .softmaxDerivativeTwice, "delta_o1"),
-    (.wrongNeuron, "mazur", .wrongNeuron, "dE_dw6"),
-    (.wrongBias, "mazur", .wrongBias, "net_o1"),
+    (.wrongNeuron, "mazur", .wrongIndex, "dE_dw6"),
+    (.wrongBias, "mazur", .wrongIndex, "net_o1"),
   ])
   func eachPlantedBugIsFoundAndNamed(
     bug: HandWrittenBackprop.Bug, network: String, expected: BackpropBug, at key: String
@@ -276,7 +276,7 @@ struct TraceCheckTests {
     let report = try check(network == "mazur" ? mazur : softmax, bug: bug)
     #expect(report.firstMismatch?.quantity.key == key, "\(report)")
     #expect(report.firstMismatch?.bug == expected, "\(report)")
-    #expect(report.description.contains("likely bug: \(expected.rawValue)"))
+    #expect(report.description.contains("likely bug: \(expected.title) [\(expected.rawValue)]"))
   }
 
   @Test func unknownNamesAndUnexplainedErrorsAreReported() throws {

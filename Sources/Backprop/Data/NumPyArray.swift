@@ -3,8 +3,10 @@ import Foundation
 /// A numeric array in NumPy's `.npy` format (versions 1–3), as `numpy.save` writes it.
 ///
 /// Reads C-order arrays of float16/32/64, signed and unsigned integers of 1–8 bytes and booleans,
-/// in either byte order; writes float32 or float64. Fortran-order arrays and other types
-/// (complex, strings, objects) are rejected with a message naming them.
+/// in either byte order; writes float32 or float64. A Fortran-order array (what `np.savez` writes
+/// for a transposed view such as `W.T`) is put into C order when read into memory; the
+/// streaming ``readTensor(contentsOf:as:)`` and other types (complex, strings, objects) are
+/// rejected with a message naming them.
 ///
 /// The array keeps the file's bytes and decodes them when asked: ``tensor(as:)`` converts straight
 /// into the tensor (a copy of the bytes when the types match), and
@@ -46,7 +48,7 @@ public struct NumPyArray: Sendable, Equatable, ReadableFile {
   ///
   /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the byte offset
   ///   and the problem: a missing magic string, a header that cannot be parsed, an unsupported
-  ///   type or Fortran order, or a size that disagrees with the shape.
+  ///   type, or a size that disagrees with the shape.
   public init(data: Data, source: String) throws {
     let header = try data.withUnsafeBytes {
       try Header(prefix: $0, fileSize: data.count, source: source)
@@ -54,7 +56,36 @@ public struct NumPyArray: Sendable, Equatable, ReadableFile {
     shape = header.shape
     descriptor = header.descriptor
     element = header.element
-    payload = data.subdata(in: (data.startIndex + header.dataStart)..<data.endIndex)
+    let stored = data.subdata(in: (data.startIndex + header.dataStart)..<data.endIndex)
+    payload = header.fortranOrder ? Self.rowMajor(stored, shape: shape, size: element.size) : stored
+  }
+
+  /// The bytes of a column-major array of `shape`, reordered row-major.
+  private static func rowMajor(_ bytes: Data, shape: [Int], size: Int) -> Data {
+    let count = shape.reduce(1, *)
+    guard shape.count > 1, count > 0 else { return bytes }
+    var result = [UInt8](repeating: 0, count: bytes.count)
+    bytes.withUnsafeBytes { (source: UnsafeRawBufferPointer) in
+      result.withUnsafeMutableBytes { (target: UnsafeMutableRawBufferPointer) in
+        var index = [Int](repeating: 0, count: shape.count)
+        for offset in 0..<count {
+          var columnMajor = 0
+          for axis in shape.indices.reversed() {
+            columnMajor = columnMajor * shape[axis] + index[axis]
+          }
+          for byte in 0..<size { target[offset * size + byte] = source[columnMajor * size + byte] }
+          // The next row-major index: the last axis runs fastest.
+          var axis = shape.count - 1
+          while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < shape[axis] { break }
+            index[axis] = 0
+            axis -= 1
+          }
+        }
+      }
+    }
+    return Data(result)
   }
 
   /// The array as two arrays are equal: the same shape and values.
@@ -93,6 +124,12 @@ public struct NumPyArray: Sendable, Equatable, ReadableFile {
     }
     let header = try prefix.withUnsafeBytes {
       try Header(prefix: $0, fileSize: file.size, source: url.path)
+    }
+    guard !header.fortranOrder else {
+      throw BackpropError.malformedData(
+        source: url.path, location: "byte 10",
+        detail: ".npy: a Fortran-order data file is not supported; save it with "
+          + "np.ascontiguousarray")
     }
     return try Tensor<Scalar>(validShape: header.shape) { target in
       if header.element.isNative(Scalar.self) {
@@ -133,6 +170,8 @@ public struct NumPyArray: Sendable, Equatable, ReadableFile {
     let shape: [Int]
     let descriptor: String
     let element: Element
+    /// Whether the data are stored column-major (numpy's Fortran order).
+    let fortranOrder: Bool
     /// Where the data start.
     let dataStart: Int
 
@@ -162,10 +201,10 @@ public struct NumPyArray: Sendable, Equatable, ReadableFile {
       else {
         throw fail(8 + lengthSize, "the header \(header) lacks descr, fortran_order or shape")
       }
-      guard order == "False" else {
-        throw fail(
-          8 + lengthSize, "Fortran-order arrays are not supported; save with np.ascontiguousarray")
+      guard order == "False" || order == "True" else {
+        throw fail(8 + lengthSize, "fortran_order is \(order), neither True nor False")
       }
+      fortranOrder = order == "True"
       let dimensions = shapeText.trimmingCharacters(in: ["(", ")"]).split(separator: ",")
         .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
       let shape = dimensions.compactMap { Int($0) }

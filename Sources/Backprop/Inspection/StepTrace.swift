@@ -67,6 +67,10 @@ public struct StepTrace: Sendable, Equatable, Codable {
     public var formula: String
     /// One value per sample, or one value for weights, biases and the total loss.
     public var values: [Double]
+    /// The weight it is about (`w5`), for a weight, ∂net/∂w, ∂E/∂w and an updated weight.
+    public var weight: String? = nil
+    /// The neuron or input that weight comes from.
+    public var source: String? = nil
   }
 
   /// The quantities in the order they are computed.
@@ -81,7 +85,55 @@ public struct StepTrace: Sendable, Equatable, Codable {
   public var layers: [[String]]
   /// The activation after each `Linear` layer (`σ`, `tanh`, `ReLU`, `LeakyReLU`, `softmax`, or
   /// empty for none), the first layer's at index 0.
-  public var activations: [String]
+  public var activations: [String] {
+    didSet { stageActivations = activations.map(Activation.init(symbol:)) }
+  }
+  /// The same activations, typed, for the checker; rebuilt from their names when a trace is
+  /// decoded.
+  private(set) var stageActivations: [Activation?]
+
+  /// Creates a trace from its parts.
+  public init(
+    quantities: [Quantity], sampleCount: Int, learningRate: Double, loss: LossFunction,
+    layers: [[String]], activations: [String]
+  ) {
+    self.quantities = quantities
+    self.sampleCount = sampleCount
+    self.learningRate = learningRate
+    self.loss = loss
+    self.layers = layers
+    self.activations = activations
+    stageActivations = activations.map(Activation.init(symbol:))
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case quantities, sampleCount, learningRate, loss, layers, activations
+  }
+
+  /// Decodes a trace that ``rendered(as:)`` wrote as JSON.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      quantities: try container.decode([Quantity].self, forKey: .quantities),
+      sampleCount: try container.decode(Int.self, forKey: .sampleCount),
+      learningRate: try container.decode(Double.self, forKey: .learningRate),
+      loss: try container.decode(LossFunction.self, forKey: .loss),
+      layers: try container.decode([[String]].self, forKey: .layers),
+      activations: try container.decode([String].self, forKey: .activations))
+  }
+
+  /// How a neuron's output is written: i1 for an input, out_h1 for any other neuron.
+  static func outName(_ neuron: String) -> String {
+    neuron.hasPrefix("i") ? neuron : "out_\(neuron)"
+  }
+
+  /// The quantity of `kind` of a neuron or a weight, by type rather than by name.
+  func quantity(_ kind: Kind, neuron: String? = nil, weight: String? = nil) -> Quantity? {
+    quantities.first {
+      $0.kind == kind && (neuron == nil || $0.neuron == neuron)
+        && (weight == nil || $0.weight == weight)
+    }
+  }
 
   /// The names of the neurons of layers of `layerSizes` (inputs first): `i1…`, then `h1…` for a
   /// single hidden layer or `h1_1…`, `h2_1…` for several, then `o1…`. Network diagrams use the
@@ -156,6 +208,16 @@ extension StepTrace {
       case .softmax: "softmax"
       }
     }
+
+    /// The activation a symbol names (nil for a leaky ReLU, whose slope the symbol lacks).
+    init?(symbol: String) {
+      let known: [Activation] = [
+        .softmax, .elementwise(.identity), .elementwise(.sigmoid), .elementwise(.tanh),
+        .elementwise(.relu),
+      ]
+      guard let match = known.first(where: { $0.name == symbol }) else { return nil }
+      self = match
+    }
   }
 
   static func stages<Scalar: TensorScalar>(of network: Sequential<Scalar>, loss: LossFunction)
@@ -224,12 +286,12 @@ private struct TraceBuilder {
 
   mutating func add(
     _ key: String, _ symbol: String, _ kind: StepTrace.Kind, layer: Int, neuron: String,
-    _ formula: String, _ values: [Double]
+    _ formula: String, _ values: [Double], weight: String? = nil, source: String? = nil
   ) {
     quantities.append(
       StepTrace.Quantity(
         key: key, symbol: symbol, kind: kind, layer: layer, neuron: neuron, formula: formula,
-        values: values))
+        values: values, weight: weight, source: source))
   }
 
   /// weights[l][i][j] of stage l, as Double.
@@ -250,7 +312,8 @@ private struct TraceBuilder {
         for i in names[stage].indices {
           add(
             weightNames[stage][i][j], weightNames[stage][i][j], .weight, layer: stage + 1,
-            neuron: names[stage + 1][j], "given", [w[i][j]])
+            neuron: names[stage + 1][j], "given", [w[i][j]], weight: weightNames[stage][i][j],
+            source: names[stage][i])
         }
       }
       if let b = biases(stage) {
@@ -289,7 +352,7 @@ private struct TraceBuilder {
           sources.indices.reduce(b?[j] ?? 0) { $0 + w[$1][j] * outputs[stage][$1][s] }
         }
         var terms = sources.indices.map {
-          "\(weightNames[stage][$0][j])·\(Self.outName(sources[$0]))"
+          "\(weightNames[stage][$0][j])·\(StepTrace.outName(sources[$0]))"
         }
         if b != nil { terms.append("b_\(neuron)") }
         let formula = terms.count <= 6 ? terms.joined(separator: " + ") : "Σ w·out + b_\(neuron)"
@@ -439,12 +502,13 @@ private struct TraceBuilder {
           let name = weightNames[stage][i][j]
           add(
             "dnet_d\(name)", "∂net_\(neuron)/∂\(name)", .netByWeight, layer: layer, neuron: neuron,
-            Self.outName(source), outputs[stage][i])
+            StepTrace.outName(source), outputs[stage][i], weight: name, source: source)
           let gradient = (0..<count).reduce(0) { $0 + newDeltas[j][$1] * outputs[stage][i][$1] }
           add(
             "dE_d\(name)", "∂E_total/∂\(name)", .lossByWeight, layer: layer, neuron: neuron,
-            "δ_\(neuron) · \(Self.outName(source))" + (count > 1 ? ", summed over the batch" : ""),
-            [gradient])
+            "δ_\(neuron) · \(StepTrace.outName(source))"
+              + (count > 1 ? ", summed over the batch" : ""),
+            [gradient], weight: name, source: source)
           layerGradients[i][j] = gradient
         }
         if biases(stage) != nil {
@@ -469,7 +533,8 @@ private struct TraceBuilder {
           add(
             "\(name)_new", "\(name)⁺", .updatedWeight, layer: stage + 1, neuron: neuron,
             frozen ? "\(name) (frozen)" : "\(name) − η·∂E_total/∂\(name), η = \(learningRate)",
-            [frozen ? w[i][j] : w[i][j] - learningRate * gradientsOfWeights[stage][i][j]])
+            [frozen ? w[i][j] : w[i][j] - learningRate * gradientsOfWeights[stage][i][j]],
+            weight: name, source: names[stage][i])
         }
       }
       if let b = biases(stage) {
@@ -482,11 +547,6 @@ private struct TraceBuilder {
         }
       }
     }
-  }
-
-  /// Inputs are written i1, other neurons out_h1.
-  static func outName(_ neuron: String) -> String {
-    neuron.hasPrefix("i") ? neuron : "out_\(neuron)"
   }
 
   static func activate(_ nets: [[Double]], _ activation: StepTrace.Activation, count: Int)

@@ -1,33 +1,58 @@
 import Foundation
 
-/// The mistakes people make when they write backpropagation by hand, which ``TraceCheck`` can
-/// recognize from the numbers their code printed.
+/// The bugs of hand-written backpropagation that the checkers tell apart, by fixed kebab-case
+/// identifiers (the raw values, which `--format json` prints): ``TraceCheck`` for values by
+/// neuron, ``ArrayStepCheck`` for a step's matrices.
 public enum BackpropBug: String, Sendable, Codable, CaseIterable {
-  /// The output layer's weights were updated before the hidden layer's error used them.
-  case weightsUpdatedBeforeUse = "weights updated before they were used"
-  /// δ was taken as ∂E/∂out, without the activation's derivative ∂out/∂net.
-  case missingActivationDerivative = "missing activation derivative"
-  /// The activation's derivative was evaluated at the wrong value (such as seed 002's
-  /// `1 - tanh(dh)**2`, or σ′ applied to out instead of out(1 − out)).
-  case derivativeOfWrongVariable = "activation derivative applied to the wrong variable"
-  /// The value has the opposite sign.
-  case wrongSign = "wrong sign"
-  /// The value is twice or half the right one: the ½ of E = ½Σ(t − out)² was dropped or doubled.
-  case factorTwo = "a factor 2 from the ½ in the loss"
-  /// The value is N times or 1/N of the right one: a sum where the loss takes a mean, or the
-  /// reverse.
-  case meanVersusSum = "mean against sum"
-  /// The softmax derivative was applied on top of softmax + cross-entropy's δ = out − t.
-  case softmaxDerivativeTwice = "softmax + cross-entropy derivative counted twice"
-  /// The value belongs to another neuron or weight (an index typo, as in seed 004).
-  case wrongNeuron = "a value taken from the wrong neuron"
-  /// A neuron's net input used another neuron's bias.
-  case wrongBias = "a bias used where another belongs"
+  /// A gradient (or weight) in the other layout: rows and columns swapped.
+  case transposed
+  /// N times the right value: summed over the batch where the loss takes the mean.
+  case sumInsteadOfMean = "sum-instead-of-mean"
+  /// 1/N of the right value: averaged over the batch where the loss is a sum.
+  case meanInsteadOfSum = "mean-instead-of-sum"
+  /// Twice or half the right value: the ½ of E = ½Σ(t − out)² dropped or doubled.
+  case factorTwo = "factor-two"
+  /// The opposite sign, or an update that goes uphill.
+  case wrongSign = "wrong-sign"
+  /// The activation's derivative evaluated at the wrong value (seed 002's `1 - tanh(dh)**2`,
+  /// or σ′ written as a(1 − a) but given z).
+  case derivativeOfWrongVariable = "derivative-of-wrong-variable"
+  /// δ taken as ∂E/∂out, without the activation's derivative ∂out/∂net.
+  case missingActivationDerivative = "missing-activation-derivative"
+  /// The output activation's derivative applied on top of the loss's δ = out − t.
+  case softmaxDerivativeTwice = "softmax-derivative-twice"
+  /// The backward pass used weights already updated.
+  case updatedBeforeUse = "updated-before-use"
+  /// A bias gradient not summed over the batch, or averaged where the rest is summed.
+  case biasGradientNotSummed = "bias-gradient-not-summed"
+  /// A value taken from the wrong neuron, weight, bias or layer (an index typo, as in seed 004).
+  case wrongIndex = "wrong-index"
+  /// The bias left out of the forward pass.
+  case missingBias = "missing-bias"
+
+  /// The bug in words.
+  public var title: String {
+    switch self {
+    case .transposed: "a gradient transposed"
+    case .sumInsteadOfMean: "summed where the loss takes the mean"
+    case .meanInsteadOfSum: "averaged where the loss is a sum"
+    case .factorTwo: "a factor 2 from the ½ in the loss"
+    case .wrongSign: "wrong sign"
+    case .derivativeOfWrongVariable: "activation derivative applied to the wrong variable"
+    case .missingActivationDerivative: "missing activation derivative"
+    case .softmaxDerivativeTwice: "softmax + cross-entropy derivative counted twice"
+    case .updatedBeforeUse: "weights updated before they were used"
+    case .biasGradientNotSummed: "bias gradient not summed over the batch"
+    case .wrongIndex: "a value taken from the wrong neuron, weight or layer"
+    case .missingBias: "the bias left out of the forward pass"
+    }
+  }
 
   /// What to change.
   public var advice: String {
     switch self {
-    case .weightsUpdatedBeforeUse:
+    case .transposed: "∂E/∂W has W's shape: aᵀ·δ for W in×out (X @ W), δᵀ·a for W out×in (X @ W.T)"
+    case .updatedBeforeUse:
       "compute every δ with the old weights first, then update all weights"
     case .missingActivationDerivative: "multiply ∂E/∂out by ∂out/∂net to get δ"
     case .derivativeOfWrongVariable:
@@ -35,12 +60,13 @@ public enum BackpropBug: String, Sendable, Codable, CaseIterable {
         + "tanh′ = 1 − out²), not from the incoming gradient or an already activated value"
     case .wrongSign: "check the sign: ∂E/∂out = out − t for E = ½(t − out)², and w⁺ = w − η·∂E/∂w"
     case .factorTwo: "d/dout ½(t − out)² = out − t: the ½ cancels the 2 of the square"
-    case .meanVersusSum:
+    case .sumInsteadOfMean, .meanInsteadOfSum:
       "divide by the batch size exactly where the loss takes its mean, and only there"
     case .softmaxDerivativeTwice:
       "with softmax and cross-entropy, δ_o = out_o − t_o already includes the softmax's derivative"
-    case .wrongNeuron: "check the indices: this is another neuron's or weight's value"
-    case .wrongBias: "each neuron adds its own bias"
+    case .biasGradientNotSummed: "∂E/∂b is δ summed over the batch's samples"
+    case .wrongIndex: "check the indices: this is another neuron's, weight's or bias's value"
+    case .missingBias: "each neuron adds its own bias: z = a·W + b"
     }
   }
 }
@@ -90,7 +116,9 @@ public struct TraceCheck: Sendable, Equatable, CustomStringConvertible {
     lines.append("  right    \(right) = \(quantity.formula)")
     if let ratio { lines.append("  yours / right = \(String(format: "%.6g", ratio))") }
     if let bug = mismatch.bug {
-      lines.append("likely bug: \(bug.rawValue)" + (mismatch.explanation.map { " (\($0))" } ?? ""))
+      lines.append(
+        "likely bug: \(bug.title) [\(bug.rawValue)]"
+          + (mismatch.explanation.map { " (\($0))" } ?? ""))
       lines.append("fix: \(bug.advice)")
     } else {
       lines.append("no common bug explains it; recompute \(quantity.symbol) = \(quantity.formula)")
@@ -148,14 +176,22 @@ extension StepTrace {
     var values: [Double]
   }
 
-  private func values(_ key: String) -> [Double]? { self[key]?.values }
+  private func values(_ kind: Kind, neuron: String? = nil, weight: String? = nil) -> [Double]? {
+    quantity(kind, neuron: neuron, weight: weight)?.values
+  }
+
+  /// The output of a neuron, or the value of an input.
+  private func output(of neuron: String) -> [Double]? {
+    values(.output, neuron: neuron) ?? values(.input, neuron: neuron)
+  }
 
   /// Each known bug's version of `quantity`, most specific first.
   private func hypotheses(for quantity: Quantity) -> [Hypothesis] {
     let right = quantity.values
     let neuron = quantity.neuron
     let layer = quantity.layer
-    let activation = layer >= 1 && layer <= activations.count ? activations[layer - 1] : ""
+    let activation =
+      layer >= 1 && layer <= stageActivations.count ? stageActivations[layer - 1] : nil
     var result: [Hypothesis] = []
     func add(_ bug: BackpropBug, _ explanation: String, _ values: [Double]?) {
       if let values, values.count == right.count {
@@ -168,7 +204,12 @@ extension StepTrace {
     }
     // The smooth activations, whose derivative people take at the wrong variable; by their one
     // definition.
-    let smooth = [ElementwiseActivation.sigmoid, .tanh].first { $0.symbol == activation }
+    let smooth: ElementwiseActivation? =
+      switch activation {
+      case .elementwise(.sigmoid): .sigmoid
+      case .elementwise(.tanh): .tanh
+      default: nil
+      }
     /// The derivative of this layer's activation evaluated at other values.
     func derivative(at values: [Double]?) -> [Double]? {
       guard let smooth else { return nil }
@@ -179,14 +220,14 @@ extension StepTrace {
       guard let smooth else { return nil }
       return values?.map { smooth.derivative(output: $0, input: $0) }
     }
-    let lossByOutput = values("dE_dout_\(neuron)")
-    let out = values("out_\(neuron)")
-    let net = values("net_\(neuron)")
-    let delta = values("delta_\(neuron)")
+    let lossByOutput = values(.lossByOutput, neuron: neuron)
+    let out = values(.output, neuron: neuron)
+    let net = values(.netInput, neuron: neuron)
+    let delta = values(.delta, neuron: neuron)
 
     switch quantity.kind {
     case .delta:
-      if activation == "softmax" {
+      if activation == .softmax {
         add(
           .softmaxDerivativeTwice, "δ_\(neuron) multiplied by out(1 − out) again",
           product(right, out.map { $0.map { $0 * (1 - $0) } }))
@@ -214,54 +255,46 @@ extension StepTrace {
         derivativeFormula(of: net))
     case .lossByOutput where layer < layers.count - 1:
       // Hidden neuron: Σ over the next layer of δ · w.
-      let next = layers[layer + 1]
-      let outgoing = quantities.filter {
-        $0.kind == .netByWeight && $0.layer == layer + 1 && $0.formula == "out_\(neuron)"
-      }
-      let weightKeys = outgoing.map { String($0.key.dropFirst("dnet_d".count)) }
-      func sum(_ deltaKey: (String) -> String, _ weightKey: (String) -> String) -> [Double]? {
+      let outgoing = quantities.filter { $0.kind == .weight && $0.source == neuron }
+      func sum(_ deltaKind: Kind, updated: Bool) -> [Double]? {
         var total = Array(repeating: 0.0, count: right.count)
-        for (target, weight) in zip(next, weightKeys) {
-          guard let d = values(deltaKey(target)), let w = values(weightKey(weight))?.first,
+        for edge in outgoing {
+          guard let d = values(deltaKind, neuron: edge.neuron),
+            let w = (updated ? values(.updatedWeight, weight: edge.weight) : edge.values)?.first,
             d.count == total.count
           else { return nil }
           for index in total.indices { total[index] += d[index] * w }
         }
         return total
       }
-      add(
-        .weightsUpdatedBeforeUse, "Σ δ·w used the updated weights",
-        sum({ "delta_\($0)" }, { "\($0)_new" }))
+      add(.updatedBeforeUse, "Σ δ·w used the updated weights", sum(.delta, updated: true))
       add(
         .missingActivationDerivative, "Σ ∂E/∂out·w of the next layer, without its derivatives",
-        sum({ "dE_dout_\($0)" }, { $0 }))
+        sum(.lossByOutput, updated: false))
     case .lossByWeight:
-      let weight = String(quantity.key.dropFirst("dE_d".count))
-      let source = values("dnet_d\(weight)")
+      guard let weight = quantity.weight, let source = quantity.source else { break }
+      let sourceValues = output(of: source)
       add(
         .missingActivationDerivative, "∂E/∂out_\(neuron) · ∂net/∂\(weight), without ∂out/∂net",
-        product(lossByOutput, source).map { [$0.reduce(0, +)] })
+        product(lossByOutput, sourceValues).map { [$0.reduce(0, +)] })
       add(
         .derivativeOfWrongVariable, "the derivative taken at ∂E/∂out_\(neuron)",
-        product(product(lossByOutput, derivative(at: lossByOutput)), source).map {
+        product(product(lossByOutput, derivative(at: lossByOutput)), sourceValues).map {
           [$0.reduce(0, +)]
         })
-      for other in layers[layer - 1]
-      where "out_\(other)" != self["dnet_d\(weight)"]?.formula
-        && other != self["dnet_d\(weight)"]?.formula
-      {
-        let otherOut = values(other.hasPrefix("i") ? other : "out_\(other)")
+      for other in layers[layer - 1] where other != source {
         add(
-          .wrongNeuron,
-          "δ_\(neuron) times \(other.hasPrefix("i") ? other : "out_\(other)") instead of \(self["dnet_d\(weight)"]?.formula ?? "")",
-          product(delta, otherOut).map { [$0.reduce(0, +)] })
+          .wrongIndex,
+          "δ_\(neuron) times \(StepTrace.outName(other)) instead of "
+            + StepTrace.outName(source),
+          product(delta, output(of: other)).map { [$0.reduce(0, +)] })
       }
     case .netInput:
-      if let ownBias = values("b_\(neuron)")?.first {
+      if let ownBias = values(.bias, neuron: neuron)?.first {
         for other in quantities where other.kind == .bias && other.neuron != neuron {
           guard let bias = other.values.first, bias != ownBias else { continue }
           add(
-            .wrongBias, "net_\(neuron) used \(other.key) instead of b_\(neuron)",
+            .wrongIndex, "net_\(neuron) used \(other.key) instead of b_\(neuron)",
             right.map { $0 - ownBias + bias })
         }
       }
@@ -277,12 +310,17 @@ extension StepTrace {
     for count in Set([
       sampleCount, layers.last?.count ?? 1, sampleCount * (layers.last?.count ?? 1),
     ]) where count > 1 {
-      add(.meanVersusSum, "\(count) times the right value", right.map { $0 * Double(count) })
-      add(.meanVersusSum, "1/\(count) of the right value", right.map { $0 / Double(count) })
+      add(.sumInsteadOfMean, "\(count) times the right value", right.map { $0 * Double(count) })
+      add(.meanInsteadOfSum, "1/\(count) of the right value", right.map { $0 / Double(count) })
     }
     if quantity.kind == .updatedWeight || quantity.kind == .updatedBias {
-      let name = String(quantity.key.dropLast("_new".count))
-      if let old = values(name)?.first, let gradient = values("dE_d\(name)")?.first {
+      let isWeight = quantity.kind == .updatedWeight
+      let name = isWeight ? quantity.weight ?? "" : "b_\(neuron)"
+      let old = isWeight ? values(.weight, weight: quantity.weight) : values(.bias, neuron: neuron)
+      let gradient =
+        isWeight
+        ? values(.lossByWeight, weight: quantity.weight) : values(.lossByBias, neuron: neuron)
+      if let old = old?.first, let gradient = gradient?.first {
         add(
           .wrongSign, "\(name) + η·∂E/∂\(name): the step went uphill",
           [old + learningRate * gradient])
@@ -290,7 +328,7 @@ extension StepTrace {
     }
     for other in quantities
     where other.kind == quantity.kind && other.key != quantity.key && other.layer == layer {
-      add(.wrongNeuron, "this is \(other.symbol)'s value", other.values)
+      add(.wrongIndex, "this is \(other.symbol)'s value", other.values)
     }
     return result
   }
