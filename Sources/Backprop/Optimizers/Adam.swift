@@ -56,7 +56,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   public func step() {
     for (index, parameter) in parameters.enumerated() {
       guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
-      var (first, second) = moments[index] ?? (gradient.map { _ in 0 }, gradient.map { _ in 0 })
+      var (first, second) =
+        moments[index]
+        ?? (Tensor(zerosShapedLike: gradient), Tensor(zerosShapedLike: gradient))
       moments[index] = nil
       powers[index] = (powers[index].beta1 * beta1, powers[index].beta2 * beta2)
       let rule = Rule(

@@ -54,7 +54,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     for (index, parameter) in parameters.enumerated() {
       guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
       let isFirst = velocities[index] == nil
-      var velocity = momentum > 0 ? velocities[index] ?? gradient.map { _ in 0 } : nil
+      var velocity = momentum > 0 ? velocities[index] ?? Tensor(zerosShapedLike: gradient) : nil
       velocities[index] = nil
       let rule = Rule(
         learningRate: learningRate, momentum: momentum, nesterov: nesterov,

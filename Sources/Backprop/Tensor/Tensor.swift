@@ -60,6 +60,15 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
   /// Creates a tensor of the given shape with every element equal to `value`.
   public init(shape: [Int], repeating value: Scalar) throws {
     _ = try Self.elementCount(of: shape)
+    self.init(validShape: shape, repeating: value)
+  }
+
+  /// Zeros of another tensor's shape (valid, so nothing can fail): an optimizer's first state.
+  init(zerosShapedLike other: Tensor) {
+    self.init(validShape: other.shape, repeating: 0)
+  }
+
+  private init(validShape shape: [Int], repeating value: Scalar) {
     self.init(validShape: shape) { buffer in
       guard value == 0 && value.sign == .plus, let base = buffer.baseAddress else {
         return buffer.initialize(repeating: value)

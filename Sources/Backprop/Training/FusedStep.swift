@@ -267,7 +267,7 @@ final class FusedStep<Scalar: TensorScalar> {
   >? {
     var gradient =
       parameter.gradient.flatMap { $0.shape == parameter.value.shape ? $0 : nil }
-      ?? parameter.value.map { _ in 0 }
+      ?? Tensor(zerosShapedLike: parameter.value)
     parameter.gradient = nil
     let address = gradient.withUnsafeMutableBufferPointer { $0.baseAddress }
     parameter.gradient = gradient
