@@ -374,7 +374,7 @@ extension ArrayStepCheck.Setup {
       found.append(
         Candidate(
           bug: .derivativeOfWrongVariable,
-          value: incoming.map { function.derivative(output: activate1($0, function), input: $0) },
+          value: incoming.map { function.derivative(output: function.elementValue($0), input: $0) },
           explanation:
             "it is the activation's derivative taken of \(incomingName) (f′(\(incomingName))), "
             + "not of the layer's output, and not multiplied by \(incomingName)",
@@ -391,7 +391,7 @@ extension ArrayStepCheck.Setup {
         Candidate(
           bug: .derivativeOfWrongVariable,
           value: incoming.combined(output) {
-            $0 * function.derivative(output: activate1($1, function), input: $1)
+            $0 * function.derivative(output: function.elementValue($1), input: $1)
           },
           explanation: "the derivative was taken of f(\(outputName)): the activation applied twice",
           fix: fix))
@@ -459,14 +459,6 @@ extension ArrayStepCheck.Setup {
   mutating func inputValue(_ quantity: Quantity) -> StepMatrix {
     let correct = reference(quantity)
     return userValue(quantity, expected: correct) ?? correct
-  }
-
-  /// f(x) of one value.
-  func activate1(_ x: Double, _ function: StepActivation) -> Double {
-    switch function {
-    case .elementwise(let activation): activation.value(x)
-    case .softmax: x
-    }
   }
 
   /// W after the step, from the user's array if given, else W − η·∇W.
@@ -579,44 +571,28 @@ extension ArrayStepCheck.Setup {
     }
     // Without biases a zero row stays zero through hidden layers with f(0) = 0 (tanh, ReLU), so
     // the output is f(0) whatever the weights.
-    let hiddenKeepZero = functions.dropLast().allSatisfy { activate1(0, $0) == 0 }
+    let hiddenKeepZero = functions.dropLast().allSatisfy { $0.elementValue(0) == 0 }
     if let row = zeroRows.first, hiddenKeepZero {
-      let fixed = activate(
-        StepMatrix(rows: 1, columns: sizes[layerCount]), functions[layerCount - 1])
-      var outputs = target
-      for zero in zeroRows {
-        for column in 0..<target.columns {
-          outputs.values[zero * target.columns + column] = fixed.values[column]
-        }
-      }
-      let format = { (values: [Double]) in
+      let width = sizes[layerCount]
+      let netInputs = StepMatrix(rows: zeroRows.count, columns: width)
+      let fixed = activate(netInputs, functions[layerCount - 1])
+      let targets = StepMatrix(
+        rows: zeroRows.count, columns: width,
+        values: zeroRows.flatMap { zero in (0..<width).map { target[zero, $0] } })
+      // The loss of those rows alone, scaled as in the whole batch: what no weights can remove.
+      let takesNetInput = loss == .crossEntropy || loss == .binaryCrossEntropy
+      let (_, terms, scale) = Self.rowTerms(
+        takesNetInput ? netInputs : fixed, targets: targets, loss: loss, batchRows: sampleCount)
+      let format = { (values: ArraySlice<Double>) in
         values.map { String(format: "%g", $0) }.joined(separator: ", ")
       }
       message +=
         ". The all-zero input (row \(row) of \(names(Quantity(.input, layer: 0)))) gives z = 0 in "
-        + "every layer, so the output is [\(format(fixed.values))] whatever the weights, while its "
-        + "target is [\(format((0..<target.columns).map { target[row, $0] }))]"
-        + String(format: ": the loss cannot fall below %.6g", floorValue(outputs: outputs))
+        + "every layer, so the output is [\(format(fixed.values.prefix(width)))] whatever the "
+        + "weights, while its target is [\(format(targets.values.prefix(width)))]"
+        + String(format: ": the loss cannot fall below %.6g", scale * terms.reduce(0, +))
     }
     return [ArrayStepCheck.Warning(bug: .missingBias, message: message)]
-  }
-
-  /// The loss of `outputs` (the model's outputs, row by row) against the targets.
-  func floorValue(outputs: StepMatrix) -> Double {
-    var total = 0.0
-    for index in outputs.values.indices {
-      let (p, t) = (outputs.values[index], target.values[index])
-      switch loss {
-      case .meanSquaredError, .halfSumOfSquares: total += (p - t) * (p - t)
-      case .binaryCrossEntropy: total -= t * log(max(p, 1e-300)) + (1 - t) * log(max(1 - p, 1e-300))
-      case .crossEntropy: total -= t * log(max(p, 1e-300))
-      }
-    }
-    switch loss {
-    case .meanSquaredError, .binaryCrossEntropy: return total / Double(target.values.count)
-    case .halfSumOfSquares: return total / 2
-    case .crossEntropy: return total / Double(sampleCount)
-    }
   }
 
   /// Another loss whose gradients the given ones are, when the checked loss's are not.

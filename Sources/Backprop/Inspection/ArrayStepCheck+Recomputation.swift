@@ -267,7 +267,7 @@ extension ArrayStepCheck {
 
     func activate(_ z: StepMatrix, _ function: StepActivation) -> StepMatrix {
       switch function {
-      case .elementwise(let activation): return z.map { activation.value($0) }
+      case .elementwise: return z.map { function.elementValue($0) }
       case .softmax:
         var result = z
         for row in 0..<z.rows {
@@ -306,15 +306,27 @@ extension ArrayStepCheck {
       delta: StepMatrix, value: Double
     ) {
       let takesNetInput = loss == .crossEntropy || loss == .binaryCrossEntropy
-      var values = lookup(Quantity(takesNetInput ? .preActivation : .activation, layer: layerCount))
-      // Every loss of LossFunction is a RowLoss.
-      guard let rowLoss = loss.loss as? any RowLoss else { return (values, .nan) }
+      let values = lookup(Quantity(takesNetInput ? .preActivation : .activation, layer: layerCount))
+      let (delta, terms, scale) = Self.rowTerms(
+        values, targets: target, loss: loss, batchRows: values.rows)
+      return (delta, scale * terms.reduce(0, +))
+    }
+
+    /// The loss's row terms and δ of `input` (logits, the net input of binary cross-entropy's
+    /// sigmoid, or predictions) against `targets`, with the scale of a batch of `batchRows` rows,
+    /// by the loss's one definition.
+    static func rowTerms(
+      _ input: StepMatrix, targets: StepMatrix, loss: LossFunction, batchRows: Int
+    ) -> (delta: StepMatrix, terms: [Double], scale: Double) {
+      var values = input
       let (rows, width) = (values.rows, values.columns)
       var delta = StepMatrix(rows: rows, columns: width)
-      var terms = [Double](repeating: 0, count: rows)
-      let scale = rowLoss.scale(rows: rows, width: width)
+      var terms = [Double](repeating: .nan, count: rows)
+      // Every loss of LossFunction is a RowLoss.
+      guard let rowLoss = loss.loss as? any RowLoss else { return (delta, terms, .nan) }
+      let scale = rowLoss.scale(rows: batchRows, width: width)
       values.values.withUnsafeMutableBufferPointer { input in
-        target.values.withUnsafeBufferPointer { targets in
+        targets.values.withUnsafeBufferPointer { targets in
           delta.values.withUnsafeMutableBufferPointer { delta in
             terms.withUnsafeMutableBufferPointer { terms in
               guard let input = input.baseAddress, let targets = targets.baseAddress,
@@ -327,7 +339,7 @@ extension ArrayStepCheck {
           }
         }
       }
-      return (delta, scale * terms.reduce(0, +))
+      return (delta, terms, scale)
     }
 
     /// The reference value of a quantity: the correct step.

@@ -353,6 +353,15 @@ enum StepActivation: Equatable, Sendable {
     }
   }
 
+  /// f(x) of one value by the activation's one definition; the softmax, which needs its whole
+  /// row, leaves the value as it is.
+  func elementValue(_ x: Double) -> Double {
+    switch self {
+    case .elementwise(let activation): activation.value(x)
+    case .softmax: x
+    }
+  }
+
   /// f′ as the derivative formula computes it from `output` (and `input` where it needs it).
   func derivative(output: Double, input: Double) -> Double {
     switch self {
