@@ -110,7 +110,7 @@ public struct StepTrace: Sendable, Equatable, Codable {
     case quantities, sampleCount, learningRate, loss, layers, activations
   }
 
-  /// Decodes a trace that ``rendered(as:)`` wrote as JSON.
+  /// Decodes a trace that `rendered(as: .json)` wrote.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
