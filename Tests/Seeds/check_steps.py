@@ -84,14 +84,12 @@ configurations = [(h, last, loss) for h in f for (last, loss) in
                   [("sigmoid", "mse"), ("tanh", "half-sum-of-squares"), ("identity", "mse"),
                    ("relu", "half-sum-of-squares"), ("sigmoid", "binary-cross-entropy"),
                    ("softmax", "cross-entropy")]]
-correct = 0
 for hidden, last, loss in configurations:
     for torch_layout in (False, True):
         name = f"correct-{hidden}-{last}-{loss}-{'torch' if torch_layout else 'numpy'}"
         report = run(save(name, step(hidden, last, loss, torch_layout)), f"{hidden},{last}", loss, 0.1)
         if not report["all_agree"]:
             failures.append(f"{name}: a correct step got {report['first_mismatch']}")
-        correct += 1
 
 # One planted bug per identifier, in both layouts, named as the first mismatch.
 planted = {

@@ -67,9 +67,14 @@ extension ArrayStepCheck.Setup {
     }
   }
 
+  /// The largest difference an entry may have from `expected`: the tolerance relative to the
+  /// array's largest magnitude.
+  func allowedError(_ expected: StepMatrix) -> Double {
+    tolerance * max(expected.values.reduce(0) { max($0, abs($1)) }, 1e-12)
+  }
+
   func close(_ given: StepMatrix, _ expected: StepMatrix) -> Bool {
-    let largest = expected.values.reduce(0) { max($0, abs($1)) }
-    let allowed = tolerance * max(largest, 1e-12)
+    let allowed = allowedError(expected)
     return zip(given.values, expected.values).allSatisfy { abs($0 - $1) <= allowed }
   }
 
@@ -93,32 +98,23 @@ extension ArrayStepCheck.Setup {
     }
     for candidate in candidates(for: quantity, expected: expected)
     where close(value, candidate.value) {
-      finding.bug = candidate.bug
-      finding.explanation = candidate.explanation
-      finding.fix = candidate.fix
-      return finding
+      return finding.blaming(candidate)
     }
     if let scaled = scaleCandidate(quantity, value: value, expected: expected) {
-      finding.bug = scaled.bug
-      finding.explanation = scaled.explanation
-      finding.fix = scaled.fix
-      return finding
+      return finding.blaming(scaled)
     }
+    // A square weight's gradient in the other layout: its shape cannot tell.
     if [.weightGradient, .updatedWeight].contains(quantity.kind), value.rows == value.columns,
-      let scaled = scaleCandidate(quantity, value: value.transposed, expected: expected)
+      let transposed = transposedCandidate(
+        quantity, name: name, readBack: value.transposed, expected: expected,
+        layout: "it is the transpose of \(quantity.conventionalName)'s layout")
     {
-      finding.bug = .transposed
-      finding.explanation =
-        "it is the transpose of \(quantity.conventionalName)'s layout; transposed back, "
-        + "\(scaled.explanation) (\(scaled.bug.rawValue))"
-      finding.fix = [weightGradientCode(quantity.layer, name: name), scaled.fix].compactMap { $0 }
-        .joined(separator: "; ")
-      return finding
+      return finding.blaming(transposed)
     }
     // Some entries wrong and the rest right, against the correct values or, after an earlier
     // mismatch, against what the user's own earlier arrays give.
     for (basis, against) in [(expected, ""), (upstream, " given the earlier arrays")] {
-      let allowed = tolerance * max(basis.values.reduce(0) { max($0, abs($1)) }, 1e-12)
+      let allowed = allowedError(basis)
       let wrong = zip(value.values, basis.values).enumerated()
         .filter { !(abs($0.element.0 - $0.element.1) <= allowed) }.map(\.offset)
       guard !wrong.isEmpty, wrong.count < value.values.count else { continue }
@@ -250,39 +246,52 @@ extension ArrayStepCheck.Setup {
     if quantity.kind == .biasGradient, shape.count == 2, shape[0] == sampleCount,
       shape[1] == sizes[quantity.layer]
     {
-      finding.bug = .biasGradientNotSummed
-      finding.explanation =
-        "its shape \(shape) has a row per sample: the bias gradient must be summed over the batch"
       let delta = names(Quantity(.delta, layer: quantity.layer))
-      finding.fix = "\(name) = \(delta).sum(axis=0)"
-      return finding
+      return finding.blaming(
+        Candidate(
+          bug: .biasGradientNotSummed, value: expected,
+          explanation:
+            "its shape \(shape) has a row per sample: the bias gradient must be summed over the "
+            + "batch",
+          fix: "\(name) = \(delta).sum(axis=0)"))
     }
     let wanted = expectedShape(quantity, canonical: expected)
     if shape.count == 2, shape == Array(wanted.reversed()) {
       // The other layout: read as such, it is the transpose of what was written.
-      let transposed = StepMatrix(rows: shape[0], columns: shape[1], values: array.values)
-      let value = wanted[0] == expected.rows ? transposed.transposed : transposed
-      let fix =
-        quantity.kind == .weightGradient
-        ? weightGradientCode(quantity.layer, name: name) : nil
-      if close(value, expected) {
-        finding.bug = .transposed
-        finding.explanation =
-          "its shape \(shape) is the transpose of \(wanted), and so are its values"
-        finding.fix = fix
-        return finding
-      }
-      if let scaled = scaleCandidate(quantity, value: value, expected: expected) {
-        finding.bug = .transposed
-        finding.explanation =
-          "its shape \(shape) is the transpose of \(wanted); transposed back, \(scaled.explanation)"
-          + " (\(scaled.bug.rawValue))"
-        finding.fix = [fix, scaled.fix].compactMap { $0 }.joined(separator: "; ")
-        return finding
+      let written = StepMatrix(rows: shape[0], columns: shape[1], values: array.values)
+      if let transposed = transposedCandidate(
+        quantity, name: name,
+        readBack: wanted[0] == expected.rows ? written.transposed : written, expected: expected,
+        layout: "its shape \(shape) is the transpose of \(wanted)")
+      {
+        return finding.blaming(transposed)
       }
     }
     finding.explanation = "its shape is \(shape), where \(wanted) is expected"
     return finding
+  }
+
+  /// The `transposed` bug, when an array read back in the other layout (`readBack`, canonical)
+  /// is the correct value, or the correct value times a constant of another bug; `layout` says
+  /// how the layout shows.
+  func transposedCandidate(
+    _ quantity: Quantity, name: String, readBack: StepMatrix, expected: StepMatrix,
+    layout: String
+  ) -> Candidate? {
+    let fix =
+      quantity.kind == .weightGradient ? weightGradientCode(quantity.layer, name: name) : nil
+    if close(readBack, expected) {
+      return Candidate(
+        bug: .transposed, value: readBack, explanation: "\(layout), and so are its values",
+        fix: fix)
+    }
+    guard let scaled = scaleCandidate(quantity, value: readBack, expected: expected) else {
+      return nil
+    }
+    return Candidate(
+      bug: .transposed, value: readBack,
+      explanation: "\(layout); transposed back, \(scaled.explanation) (\(scaled.bug.rawValue))",
+      fix: [fix, scaled.fix].compactMap { $0 }.joined(separator: "; "))
   }
 
   /// The quantity recomputed from the user's own arrays wherever they were given (and what is
@@ -325,15 +334,6 @@ extension ArrayStepCheck.Setup {
     let layer = quantity.layer
     let name = names(quantity)
     var found: [Candidate] = []
-    // Transposed: only a square matrix gets here (another shape fails the size test first).
-    if [.weightGradient, .updatedWeight].contains(quantity.kind), expected.rows == expected.columns
-    {
-      found.append(
-        Candidate(
-          bug: .transposed, value: expected.transposed,
-          explanation: "it is the transpose of the correct \(quantity.conventionalName)",
-          fix: weightGradientCode(layer, name: name)))
-    }
     switch quantity.kind {
     case .preActivation:
       let previous = layer == 1 ? input : reference(Quantity(.activation, layer: layer - 1))
@@ -627,5 +627,16 @@ extension ArrayStepCheck.Setup {
       if agree { return other }
     }
     return nil
+  }
+}
+
+extension ArrayStepCheck.Finding {
+  /// The finding with a candidate's bug, explanation and fix.
+  func blaming(_ candidate: ArrayStepCheck.Setup.Candidate) -> Self {
+    var finding = self
+    finding.bug = candidate.bug
+    finding.explanation = candidate.explanation
+    finding.fix = candidate.fix
+    return finding
   }
 }

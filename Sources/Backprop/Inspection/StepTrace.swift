@@ -85,42 +85,11 @@ public struct StepTrace: Sendable, Equatable, Codable {
   public var layers: [[String]]
   /// The activation after each `Linear` layer (`σ`, `tanh`, `ReLU`, `LeakyReLU`, `softmax`, or
   /// empty for none), the first layer's at index 0.
-  public var activations: [String] {
-    didSet { stageActivations = activations.map(Activation.init(symbol:)) }
-  }
-  /// The same activations, typed, for the checker; rebuilt from their names when a trace is
-  /// decoded.
-  private(set) var stageActivations: [Activation?]
+  public var activations: [String]
 
-  /// Creates a trace from its parts.
-  public init(
-    quantities: [Quantity], sampleCount: Int, learningRate: Double, loss: LossFunction,
-    layers: [[String]], activations: [String]
-  ) {
-    self.quantities = quantities
-    self.sampleCount = sampleCount
-    self.learningRate = learningRate
-    self.loss = loss
-    self.layers = layers
-    self.activations = activations
-    stageActivations = activations.map(Activation.init(symbol:))
-  }
-
-  private enum CodingKeys: String, CodingKey {
-    case quantities, sampleCount, learningRate, loss, layers, activations
-  }
-
-  /// Decodes a trace that `rendered(as: .json)` wrote.
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    self.init(
-      quantities: try container.decode([Quantity].self, forKey: .quantities),
-      sampleCount: try container.decode(Int.self, forKey: .sampleCount),
-      learningRate: try container.decode(Double.self, forKey: .learningRate),
-      loss: try container.decode(LossFunction.self, forKey: .loss),
-      layers: try container.decode([[String]].self, forKey: .layers),
-      activations: try container.decode([String].self, forKey: .activations))
-  }
+  /// The same activations, typed, for the checker: read from their names by
+  /// ``Activation/init(symbol:)``.
+  var stageActivations: [Activation?] { activations.map(Activation.init(symbol:)) }
 
   /// How a neuron's output is written: i1 for an input, out_h1 for any other neuron.
   static func outName(_ neuron: String) -> String {
