@@ -45,7 +45,10 @@ struct DoctorCommand: ParsableCommand {
     if found.isEmpty {
       // Too little capacity shows only by comparison: train a wider network the same way.
       var wider = run.specification
-      wider.layers = layers.isEmpty ? [16] : layers.map { $0 * 4 }
+      wider.layers =
+        layers.isEmpty
+        ? [HiddenLayer(size: 16)]
+        : layers.map { HiddenLayer(size: $0.size * 4, activation: $0.activation) }
       let widerOutcome = try TrainingRun(specification: wider).train(quiet: true)
       found = Doctor.capacity(
         history: outcome.history, widerHistory: widerOutcome.history,
@@ -66,8 +69,8 @@ struct DoctorCommand: ParsableCommand {
       try Doctor.examine(network: model.network, data: sample, loss: model.loss, history: history))
   }
 
-  private func shape(_ data: DataSet<Float>, _ layers: [Int]) -> String {
-    ([data.featureCount] + layers + [data.targetKind.width]).map(String.init).joined(separator: "-")
+  private func shape(_ data: DataSet<Float>, _ layers: [HiddenLayer]) -> String {
+    ([data.featureCount] + layers.map(\.size) + [data.targetKind.width]).map(String.init).joined(separator: "-")
   }
 
   private func summary(of history: History, shape: String) -> String {

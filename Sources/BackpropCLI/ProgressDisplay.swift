@@ -16,14 +16,17 @@ final class ProgressDisplay {
 
   let mode: Mode
   private let sampleCount: Int
+  /// Epochs between printed lines (the first and last epochs are always printed).
+  private let every: Int
   private let clock = ContinuousClock()
   private var epochStart: ContinuousClock.Instant
   private var lastDraw: ContinuousClock.Instant?
 
   /// Starts the clock of the first epoch; create it just before training.
-  init(quiet: Bool, sampleCount: Int) {
+  init(quiet: Bool, sampleCount: Int, every: Int = 1) {
     self.mode = quiet ? .quiet : isatty(STDOUT_FILENO) == 1 ? .terminal : .lines
     self.sampleCount = sampleCount
+    self.every = every
     self.epochStart = clock.now
   }
 
@@ -68,7 +71,12 @@ final class ProgressDisplay {
     let elapsed = seconds(since: epochStart)
     lastDraw = nil
     epochStart = clock.now
-    guard mode != .quiet else { return }
+    guard mode != .quiet,
+      summary.epoch % every == 0 || summary.epoch == 1 || summary.epoch == summary.epochs
+    else {
+      if mode == .terminal { print("\r\u{1B}[2K", terminator: "") }
+      return
+    }
     let metrics = summary.metrics.map { name, value in
       "\(name == "learning_rate" ? "lr" : name) \(Self.format(value))"
     }

@@ -53,7 +53,10 @@ struct RunOptions: ParsableArguments {
 
   @OptionGroup var file: DataFileOptions
 
-  @Option(help: "Hidden layer sizes, comma-separated, such as 64,32 (default 32).")
+  @Option(
+    help:
+      "Hidden layer sizes, comma-separated, each with an optional activation: 64,32 or 64:relu,32:tanh (default 32)."
+  )
   var layers: String?
 
   @Option(
@@ -82,8 +85,18 @@ struct RunOptions: ParsableArguments {
   @Option(help: "Dropout rate after each hidden layer (default 0).")
   var dropout: Double?
 
-  @Option(help: "Epochs (default 20).")
+  @Option(
+    help:
+      "Epochs, exactly (default: until the training loss stops improving by a relative 1e-4 for 10 epochs, at most 200, as scikit-learn)."
+  )
   var epochs: Int?
+
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Stop when the training loss has not improved by a relative 1e-4 for 10 epochs (the default without --epochs)."
+  )
+  var converge: Bool?
 
   @Option(help: "Samples per batch (default 32).")
   var batchSize: Int?
@@ -103,7 +116,14 @@ struct RunOptions: ParsableArguments {
   var scale: String?
 
   @Option(
-    help: "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN].")
+    help:
+      "Regression targets: standardize for training (stored with the model; predict answers in the targets' units) or none (default standardize)."
+  )
+  var targetScale: String?
+
+  @Option(
+    help:
+      "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN], plateau[:PATIENCE[:FACTOR[:MIN]]].")
   var schedule: String?
 
   @Option(help: "Stop after this many epochs without improvement, restoring the best weights.")
@@ -135,12 +155,15 @@ struct RunOptions: ParsableArguments {
       flags.weightDecay = weightDecay
       flags.dropout = dropout
       flags.epochs = epochs
+      // Epochs asked for are run exactly, unless --converge says otherwise.
+      flags.converge = converge ?? (epochs == nil ? nil : false)
       flags.batchSize = batchSize
       flags.validationSplit = validationSplit
       flags.testSplit = testSplit
       flags.seed = seed
       flags.scale = scale
       flags.schedule = schedule
+      flags.targetScale = targetScale
       flags.earlyStopping = earlyStopping
       return flags
     }

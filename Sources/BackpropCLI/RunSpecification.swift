@@ -23,7 +23,7 @@ struct RunSpecification: Codable, Equatable {
   var delimiter: String?
   var encoding: CSVFormat.Encoding?
   var decimalComma: Bool?
-  var layers: [Int]?
+  var layers: [HiddenLayer]?
   var activation: ActivationFunction?
   var loss: String?
   var optimizer: String?
@@ -39,11 +39,16 @@ struct RunSpecification: Codable, Equatable {
   var scale: String?
   var schedule: String?
   var earlyStopping: Int?
+  var converge: Bool?
+  var targetScale: String?
   var output: String?
   var history: String?
   var weights: String?
   var plots: String?
   var snapshotEvery: Int?
+  var checkpoint: String?
+  var checkpointEvery: Int?
+  var logEvery: Int?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case data, labels, toy, samples, noise, target, features, task, missing, format, delimiter
@@ -59,8 +64,13 @@ struct RunSpecification: Codable, Equatable {
     case testSplit = "test-split"
     case seed, scale, schedule
     case earlyStopping = "early-stopping"
+    case converge
+    case targetScale = "target-scale"
     case output, history, weights, plots
     case snapshotEvery = "snapshot-every"
+    case checkpoint
+    case checkpointEvery = "checkpoint-every"
+    case logEvery = "log-every"
   }
 
   init() {}
@@ -88,8 +98,8 @@ struct RunSpecification: Codable, Equatable {
     } else if let text: String = try value(.features) {
       features = Self.parseNames(text)
     }
-    // `layers: [64, 32]` or `layers: "64,32"`, as on the command line.
-    if let list = try? container.decodeIfPresent([Int].self, forKey: .layers) {
+    // `layers: [64, "32:tanh"]` or `layers: "64,32:tanh"`, as on the command line.
+    if let list = try? container.decodeIfPresent([HiddenLayer].self, forKey: .layers) {
       layers = list
     } else if let text: String = try value(.layers) {
       layers = try Self.parseLayers(text)
@@ -109,11 +119,16 @@ struct RunSpecification: Codable, Equatable {
     scale = try value(.scale)
     schedule = try value(.schedule)
     earlyStopping = try value(.earlyStopping)
+    converge = try value(.converge)
+    targetScale = try value(.targetScale)
     output = try value(.output)
     history = try value(.history)
     weights = try value(.weights)
     plots = try value(.plots)
     snapshotEvery = try value(.snapshotEvery)
+    checkpoint = try value(.checkpoint)
+    checkpointEvery = try value(.checkpointEvery)
+    logEvery = try value(.logEvery)
   }
 
   /// `a, b` as `["a", "b"]`.
@@ -121,17 +136,21 @@ struct RunSpecification: Codable, Equatable {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
   }
 
-  /// `64,32` as `[64, 32]`; an empty text is no hidden layer.
-  static func parseLayers(_ text: String) throws -> [Int] {
+  /// `64,32:tanh` as a layer of 64 with the run's activation and one of 32 with tanh; an empty
+  /// text is no hidden layer.
+  static func parseLayers(_ text: String) throws -> [HiddenLayer] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false)
       .map { $0.trimmingCharacters(in: .whitespaces) }
     if parts == [""] { return [] }
-    let sizes = parts.map { Int($0) }
-    guard sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-      throw CLIError(
-        "--layers takes positive sizes separated by commas, such as 64,32 (got '\(text)')")
+    return try parts.map { part in
+      guard let layer = HiddenLayer(parsing: part) else {
+        throw CLIError(
+          "--layers takes positive sizes separated by commas, each with an optional activation, "
+            + "such as 64:relu,32:tanh (got '\(part)' in '\(text)'); the activations are "
+            + ActivationFunction.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+      return layer
     }
-    return sizes.compactMap { $0 }
   }
 
   /// Reads a YAML or JSON spec file, rejecting keys it does not know (a misspelt key would
@@ -241,11 +260,16 @@ struct RunSpecification: Codable, Equatable {
     take(\.scale)
     take(\.schedule)
     take(\.earlyStopping)
+    take(\.converge)
+    take(\.targetScale)
     take(\.output)
     take(\.history)
     take(\.weights)
     take(\.plots)
     take(\.snapshotEvery)
+    take(\.checkpoint)
+    take(\.checkpointEvery)
+    take(\.logEvery)
     return result
   }
 
@@ -257,6 +281,9 @@ struct RunSpecification: Codable, Equatable {
     copy.weights = nil
     copy.plots = nil
     copy.snapshotEvery = nil
+    copy.checkpoint = nil
+    copy.checkpointEvery = nil
+    copy.logEvery = nil
     return copy
   }
 
@@ -271,6 +298,58 @@ struct CLIError: Error, CustomStringConvertible {
   let description: String
 
   init(_ description: String) { self.description = description }
+}
+
+/// A hidden layer of `backprop train`: its size and, when it differs from the run's
+/// `--activation`, its own activation. Written `64` or `64:tanh`.
+struct HiddenLayer: Codable, Equatable {
+  /// The number of units.
+  var size: Int
+  /// The activation after it; `nil` is the run's `--activation`.
+  var activation: ActivationFunction?
+
+  init(size: Int, activation: ActivationFunction? = nil) {
+    self.size = size
+    self.activation = activation
+  }
+
+  /// `64` or `64:tanh`; `nil` for anything else.
+  init?(parsing text: String) {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
+    guard (1...2).contains(parts.count), let size = Int(parts[0]), size > 0 else { return nil }
+    self.size = size
+    if parts.count == 2 {
+      guard let activation = ActivationFunction(rawValue: parts[1].lowercased()) else { return nil }
+      self.activation = activation
+    }
+  }
+
+  /// A number, or text such as `64:tanh`, in a spec file.
+  init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let size = try? container.decode(Int.self), size > 0 {
+      self.init(size: size)
+      return
+    }
+    let text = try container.decode(String.self)
+    guard let layer = HiddenLayer(parsing: text) else {
+      throw DecodingError.dataCorruptedError(
+        in: container, debugDescription: "a layer is a positive size or SIZE:ACTIVATION, not '\(text)'")
+    }
+    self = layer
+  }
+
+  /// The size alone, or `SIZE:ACTIVATION`.
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    if let activation {
+      try container.encode("\(size):\(activation.rawValue)")
+    } else {
+      try container.encode(size)
+    }
+  }
 }
 
 /// What a run learns: classes or values.

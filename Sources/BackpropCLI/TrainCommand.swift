@@ -43,6 +43,24 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Write the resolved settings to this YAML file.")
   var saveSpec: String?
 
+  @Option(
+    help:
+      "Continue the run saved in this model file (an --output or a checkpoint's last.json): weights, optimizer state, epochs, schedule and random streams. --epochs N trains N more; without it the run finishes its epochs."
+  )
+  var resume: String?
+
+  @Option(
+    help:
+      "A directory where the run keeps last.json (resumable) and best.json (the best epoch's model), written atomically."
+  )
+  var checkpoint: String?
+
+  @Option(help: "Epochs between checkpoints (default 1).")
+  var checkpointEvery: Int?
+
+  @Option(help: "Print one line every N epochs (default 1).")
+  var logEvery: Int?
+
   @Flag(help: "Print only the final results, no progress.")
   var quiet = false
 
@@ -54,12 +72,26 @@ struct TrainCommand: ParsableCommand {
       flags.weights = weights
       flags.plots = plots
       flags.snapshotEvery = snapshotEvery
+      flags.checkpoint = checkpoint
+      flags.checkpointEvery = checkpointEvery
+      flags.logEvery = logEvery
       return flags
     }
   }
 
   func run() throws {
-    let run = try TrainingRun(specification: settings.specification(overriddenBy: flags))
+    let run: TrainingRun
+    if let resume {
+      guard settings.spec == nil else {
+        throw CLIError("--resume takes the run's settings from its model file; leave out --spec")
+      }
+      run = try TrainingRun(resuming: resume, flags: flags)
+    } else {
+      run = try TrainingRun(specification: settings.specification(overriddenBy: flags))
+    }
+    if checkpointEvery != nil && checkpoint == nil {
+      throw CLIError("--checkpoint-every needs --checkpoint DIR")
+    }
     try run.execute(quiet: quiet, saveSpec: saveSpec)
   }
 }

@@ -6,8 +6,60 @@ import Foundation
 struct TrainingRun {
   /// The resolved settings; every field the run reads is set.
   let specification: RunSpecification
+  /// The model of the run this one continues, with its training state.
+  let resumed: Model<Float>?
+  /// The epochs of the whole run, those of a resumed run included.
+  let totalEpochs: Int
 
+  /// A new run of `given`'s settings.
   init(specification given: RunSpecification) throws {
+    try self.init(specification: given, resuming: nil)
+  }
+
+  /// A run that continues the run saved in the model file at `path` (a `--output` or a
+  /// checkpoint): its stored settings overridden by `flags`, where `--epochs N` asks for N
+  /// epochs more and no `--epochs` finishes the epochs the saved run asked for.
+  init(resuming path: String, flags: RunSpecification) throws {
+    let model = try Model<Float>(contentsOf: URL(fileURLWithPath: path))
+    guard let state = model.trainingState, let stored = model.metadata["specification"] else {
+      throw CLIError(
+        "\(path) holds no training state to resume (a model saved by `backprop train` of this "
+          + "version, or a checkpoint, has one)")
+    }
+    let saved: RunSpecification
+    do {
+      saved = try JSONDecoder().decode(RunSpecification.self, from: Data(stored.utf8))
+    } catch {
+      throw CLIError("\(path): the stored specification cannot be read (\(error))")
+    }
+    var spec = saved.overridden(by: flags)
+    for (name, changed) in [
+      ("--data", flags.data != nil && flags.data != saved.data),
+      ("--toy", flags.toy != nil && flags.toy != saved.toy),
+      ("--layers", flags.layers != nil && flags.layers != saved.layers),
+      ("--activation", flags.activation != nil && flags.activation != saved.activation),
+      ("--optimizer", flags.optimizer != nil && flags.optimizer != saved.optimizer),
+      ("--seed", flags.seed != nil && flags.seed != saved.seed),
+      (
+        "--validation-split",
+        flags.validationSplit != nil && flags.validationSplit != saved.validationSplit
+      ),
+    ] where changed {
+      throw CLIError(
+        "\(name) differs from the run in \(path); a resumed run keeps its data, network, "
+          + "optimizer and seed")
+    }
+    let done = state.epochsCompleted
+    let more = flags.epochs ?? ((saved.epochs ?? done) - done)
+    guard more >= 1 || flags.epochs != nil else {
+      throw CLIError(
+        "the run in \(path) has finished its \(done) epochs; --epochs N trains N epochs more")
+    }
+    spec.epochs = more
+    try self.init(specification: spec, resuming: model)
+  }
+
+  private init(specification given: RunSpecification, resuming: Model<Float>?) throws {
     var spec = given
     guard (spec.data == nil) != (spec.toy == nil) else {
       throw CLIError("give the training data with --data FILE or --toy NAME (one of them)")
@@ -16,7 +68,7 @@ struct TrainingRun {
       spec.samples = spec.samples ?? 400
       spec.noise = spec.noise ?? 0.1
     }
-    spec.layers = spec.layers ?? [32]
+    spec.layers = spec.layers ?? [HiddenLayer(size: 32)]
     spec.activation = spec.activation ?? .relu
     guard let optimizer = OptimizerKind(rawValue: (spec.optimizer ?? "adam").lowercased()) else {
       throw CLIError("--optimizer must be adam or sgd (got '\(spec.optimizer ?? "")')")
@@ -26,22 +78,35 @@ struct TrainingRun {
     spec.momentum = spec.momentum ?? 0
     spec.weightDecay = spec.weightDecay ?? 0
     spec.dropout = spec.dropout ?? 0
-    spec.epochs = spec.epochs ?? 20
+    spec.converge = spec.converge ?? (spec.epochs == nil)
+    spec.epochs = spec.epochs ?? 200
     spec.batchSize = spec.batchSize ?? 32
     spec.validationSplit = spec.validationSplit ?? 0
     spec.testSplit = spec.testSplit ?? 0
     spec.seed = spec.seed ?? 1
     spec.scale = spec.scale ?? "standardize"
     spec.schedule = spec.schedule ?? "constant"
+    spec.targetScale = spec.targetScale ?? "standardize"
     try Self.check(spec)
+    let done = resuming?.trainingState?.epochsCompleted ?? 0
+    resumed = resuming
+    totalEpochs = done + (spec.epochs ?? 0)
+    // A resumed run's stored spec counts the epochs of the whole run.
+    if resuming != nil { spec.epochs = totalEpochs }
     specification = spec
   }
 
   private static func check(_ spec: RunSpecification) throws {
     if let loss = spec.loss { _ = try LossFunction(named: loss) }
     _ = try scaling(spec.scale)
+    _ = try targetScaling(spec.targetScale)
     if let epochs = spec.epochs, !(1...10_000_000).contains(epochs) {
       throw CLIError("--epochs must be in 1...10000000 (got \(epochs))")
+    }
+    for (flag, value) in [("--checkpoint-every", spec.checkpointEvery), ("--log-every", spec.logEvery)] {
+      if let value, !(1...10_000_000).contains(value) {
+        throw CLIError("\(flag) must be in 1...10000000 (got \(value))")
+      }
     }
     if let size = spec.batchSize, size < 1 {
       throw CLIError("--batch-size must be at least 1 (got \(size))")
@@ -58,7 +123,7 @@ struct TrainingRun {
     if let patience = spec.earlyStopping, patience < 0 {
       throw CLIError("--early-stopping must be 0 or more epochs (got \(patience))")
     }
-    if (spec.layers ?? []).contains(where: { $0 > 100_000 }) {
+    if (spec.layers ?? []).contains(where: { $0.size > 100_000 }) {
       throw CLIError("--layers: a layer of more than 100000 units is not supported")
     }
     // Each real-valued option is checked here, where the flag can be named: a NaN would
@@ -101,6 +166,16 @@ struct TrainingRun {
     }
   }
 
+  /// Whether regression targets are standardized for training (`standardize`, the default) or
+  /// not (`none`).
+  private static func targetScaling(_ name: String?) throws -> Bool {
+    switch name?.lowercased() {
+    case "standardize", "standard", nil: return true
+    case "none": return false
+    default: throw CLIError("--target-scale must be standardize or none (got '\(name ?? "")')")
+    }
+  }
+
   private static func scaling(_ name: String?) throws -> FeatureScaling.Method? {
     switch name?.lowercased() {
     case "standardize", "standard": return .standardize
@@ -118,19 +193,17 @@ struct TrainingRun {
     var history: History
     var data: DataSet<Float>
     var split: DataSplit<Float>
-    var scaling: FeatureScaling?
-    /// The fill of the data file's missing values, when `--missing` was given.
-    var missingValues: MissingValueFill?
+    /// The trained model with its scaling, fill, loss and training state (no metadata yet).
+    var model: Model<Float>
     var loss: LossFunction
     /// The training part, scaled as the network sees it.
     var train: DataSet<Float>
-    /// The test part, scaled, if one was held out.
-    var test: DataSet<Float>?
     /// Decision-region snapshots, when pictures were asked for.
     var snapshots: [(title: String, picture: SVGCanvas)]
   }
 
-  /// Loads the data, builds the network and trains it, showing progress unless `quiet`.
+  /// Loads the data, builds the network (or takes the resumed one) and trains it, showing
+  /// progress unless `quiet`.
   func train(quiet: Bool) throws -> Outcome {
     let spec = specification
     let seed = spec.seed ?? 1
@@ -145,28 +218,43 @@ struct TrainingRun {
     let scaling = try Self.scaling(spec.scale).map {
       try FeatureScaling(fitting: $0, to: split.train.features)
     }
-    func prepare(_ part: DataSet<Float>?) throws -> DataSet<Float>? {
-      guard let part else { return nil }
-      return try scaling.map { try part.scaled(by: $0) } ?? part
-    }
-    let train = try scaling.map { try split.train.scaled(by: $0) } ?? split.train
-    let validation = try prepare(split.validation)
-    let test = try prepare(split.test)
-
-    let sizes = [data.featureCount] + (spec.layers ?? []) + [data.targetKind.width]
+    let targetScaling =
+      try Self.targetScaling(spec.targetScale) && data.targetKind.classNames == nil
+      ? FeatureScaling(fitting: .standardize, to: split.train.targets) : nil
+    let sizes = [data.featureCount] + (spec.layers ?? []).map(\.size) + [data.targetKind.width]
     try Self.checkMemory(sizes: sizes)
-    let network = try Sequential<Float>.perceptron(
-      sizes: sizes,
-      activation: spec.activation ?? .relu, dropout: spec.dropout ?? 0, seed: seed, loss: loss)
+    let activation = spec.activation ?? .relu
+    let network =
+      try resumed?.network
+      ?? Sequential<Float>.perceptron(
+        sizes: sizes, activations: (spec.layers ?? []).map { $0.activation ?? activation },
+        dropout: spec.dropout ?? 0, seed: seed, loss: loss)
+    let untrained = try Model(
+      network: network, featureNames: data.featureNames, targetKind: data.targetKind,
+      scaling: scaling, targetScaling: targetScaling, missingValues: missing?.fill, loss: loss)
+    if let resumed {
+      guard resumed.featureNames == untrained.featureNames,
+        resumed.targetKind == untrained.targetKind, resumed.scaling == untrained.scaling,
+        resumed.targetScaling == untrained.targetScaling
+      else {
+        throw CLIError(
+          "the data differ from those of the run being resumed (its features, target, classes "
+            + "or scaling); a resumed run trains on the same data")
+      }
+    }
+    let train = try untrained.prepared(split.train)
+    let validation = try split.validation.map { try untrained.prepared($0) }
+
     let kind = try OptimizerKind(named: spec.optimizer ?? "adam")
     let optimizer: any Optimizer<Float> = try kind.make(
       parameters: network.parameters, learningRate: spec.learningRate ?? kind.defaultLearningRate,
       momentum: spec.momentum ?? 0, weightDecay: spec.weightDecay ?? 0)
-    let epochs = spec.epochs ?? 20
+    let epochs = totalEpochs
     let configuration = FitConfiguration(
       epochs: epochs, batchSize: spec.batchSize ?? 32, seed: seed,
       schedule: try LearningRateSchedule(parsing: spec.schedule ?? "constant", epochs: epochs),
-      earlyStopping: try spec.earlyStopping.map { try EarlyStopping(patience: $0) })
+      earlyStopping: try spec.earlyStopping.map { try EarlyStopping(patience: $0) }
+        ?? (spec.converge == true ? .convergence : nil))
 
     if !quiet {
       print(describe(data: data, split: split, loss: loss))
@@ -184,9 +272,19 @@ struct TrainingRun {
                 + "\(fill.strategy.rawValue) (--missing \(fill.strategy.rawValue), stored with the model)")
         )
       }
-      print("\(network)\noptimizer: \(optimizer)\n")
+      if targetScaling != nil {
+        print(
+          "note: the targets are standardized for training (stored with the model; "
+            + "--target-scale none does not): the loss is of the standardized targets, and mse, "
+            + "mae and r2 are in the targets' units")
+      }
+      if let state = resumed?.trainingState {
+        print("resuming after epoch \(state.epochsCompleted), up to epoch \(epochs)")
+      }
+      print("\(untrained.summary(includingMetadata: false))\noptimizer: \(optimizer)\n")
     }
-    let display = ProgressDisplay(quiet: quiet, sampleCount: train.count)
+    let display = ProgressDisplay(
+      quiet: quiet, sampleCount: train.count, every: spec.logEvery ?? 1)
     var callbacks = display.callbacks
     var snapshots: [(title: String, picture: SVGCanvas)] = []
     if spec.plots != nil, data.featureCount == 2, data.targetKind.classNames != nil {
@@ -195,24 +293,71 @@ struct TrainingRun {
       let marks = Set(Array(stride(from: 1, through: epochs, by: every)) + [epochs])
       let showProgress = callbacks.afterEpoch
       callbacks.afterEpoch = { summary in
-        if marks.contains(summary.epoch) {
-          let snapshot = try? Model(
-            network: network, featureNames: data.featureNames, targetKind: data.targetKind,
-            scaling: scaling, loss: loss)
-          if let picture = try? snapshot?.decisionRegions(on: split.train, title: "") {
-            snapshots.append(("epoch \(summary.epoch)", picture))
-          }
+        if marks.contains(summary.epoch),
+          let picture = try? untrained.decisionRegions(on: split.train, title: "")
+        {
+          snapshots.append(("epoch \(summary.epoch)", picture))
         }
         return showProgress?(summary) ?? .proceed
       }
     }
+    if let directory = spec.checkpoint {
+      callbacks.checkpoint = try checkpoints(
+        in: directory, every: spec.checkpointEvery ?? 1, of: untrained, last: epochs)
+    }
+    var state = resumed?.trainingState ?? TrainingState()
     let history = try network.fit(
       train, validation: validation, loss: loss.loss, optimizer: optimizer,
-      configuration: configuration, callbacks: callbacks)
-
+      configuration: configuration, callbacks: callbacks, continuing: &state)
+    var model = untrained
+    model.trainingState = state
     return Outcome(
-      network: network, history: history, data: data, split: split, scaling: scaling,
-      missingValues: missing?.fill, loss: loss, train: train, test: test, snapshots: snapshots)
+      network: network, history: history, data: data, split: split, model: model, loss: loss,
+      train: train, snapshots: snapshots)
+  }
+
+  /// The callback that keeps, in `directory`, `last.json` (a model that resumes the run) every
+  /// `every` epochs and at epoch `last`, and `best.json` (the best epoch's model by the
+  /// monitored metric) whenever the best has changed since it was written. Both are written
+  /// atomically, so a killed run leaves the previous ones whole.
+  private func checkpoints(
+    in directory: String, every: Int, of model: Model<Float>, last: Int
+  ) throws -> (EpochSummary, () -> TrainingState) throws -> Void {
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw CLIError("--checkpoint \(directory): the directory cannot be made (\(error))")
+    }
+    let folder = URL(fileURLWithPath: directory)
+    let metadata = try runMetadata()
+    var best: (epoch: Int, weights: [Tensor<Float>])?
+    var bestWritten = 0
+    return { summary, state in
+      if summary.isBest {
+        best = (summary.epoch, model.network.parameters.map(\.value))
+      }
+      guard summary.epoch % every == 0 || summary.epoch == last else { return }
+      var current = model
+      current.trainingState = state()
+      current.metadata = metadata.merging(["epochs-run": String(summary.epoch)]) { $1 }
+      try current.save(to: folder.appendingPathComponent("last.json"))
+      if let best, best.epoch != bestWritten {
+        // The best weights go into the network just for the writing, then back.
+        let parameters = model.network.parameters
+        let current = parameters.map(\.value)
+        for (parameter, value) in zip(parameters, best.weights) { parameter.value = value }
+        defer { for (parameter, value) in zip(parameters, current) { parameter.value = value } }
+        var kept = model
+        kept.metadata = metadata.merging(["epochs-run": String(best.epoch)]) { $1 }
+        try kept.save(to: folder.appendingPathComponent("best.json"))
+        bestWritten = best.epoch
+      }
+    }
+  }
+
+  /// The metadata every model file of this run carries: version and resolved settings.
+  private func runMetadata() throws -> [String: String] {
+    ["backprop-version": backpropVersion, "specification": try specificationJSON()]
   }
 
   func execute(quiet: Bool, saveSpec: String?) throws {
@@ -221,35 +366,28 @@ struct TrainingRun {
       try AtomicFile.replaceableTarget(of: URL(fileURLWithPath: path))
     }
     let outcome = try train(quiet: quiet)
-    let (network, history, data, loss) = (
-      outcome.network, outcome.history, outcome.data, outcome.loss
-    )
-    let (train, test, scaling, snapshots) = (
-      outcome.train, outcome.test, outcome.scaling, outcome.snapshots
-    )
-    var results: [(String, Double)] = []
-    for (name, value) in zip(history.columns, history.rows.last ?? []) where name != "learning_rate"
-    {
-      results.append((name, value))
-    }
+    let (history, data, split) = (outcome.history, outcome.data, outcome.split)
     let stop = history.stopReason ?? .completed
-    if let test {
-      let evaluation = try network.evaluate(on: test, loss: loss.loss)
-      results.append(("test_loss", evaluation.loss))
-      for name in evaluation.metrics.keys.sorted() {
-        results.append(("test_" + name, evaluation.metrics[name] ?? .nan))
+    // Measured on the weights the model keeps (the best epoch's, when early stopping restored
+    // them), in the targets' units, on each part of the data; a diverged run's last good
+    // weights may give no finite output, so it reports none.
+    var results: [(String, Double)] = []
+    let measured = stop.diverged ? [] : [("", split.train), ("val_", split.validation), ("test_", split.test)]
+    for (prefix, part) in measured {
+      guard let part else { continue }
+      let evaluation = try outcome.model.evaluate(on: part)
+      results.append((prefix + "loss", evaluation.loss))
+      for metric in Metric.defaults(for: data.targetKind) {
+        results.append((prefix + metric.rawValue, evaluation.metrics[metric.rawValue] ?? .nan))
       }
     }
-    var metadata = [
-      "backprop-version": backpropVersion, "epochs-run": String(history.epochCount),
-      "stop-reason": stop.description, "training-samples": String(train.count),
-      "specification": try specificationJSON(),
-    ]
+    var metadata = try runMetadata()
+    metadata["epochs-run"] = String(history.epochCount)
+    metadata["stop-reason"] = stop.description
+    metadata["training-samples"] = String(outcome.train.count)
     for (name, value) in results { metadata["final-" + name] = String(value) }
-
-    let model = try Model(
-      network: network, featureNames: data.featureNames, targetKind: data.targetKind,
-      scaling: scaling, missingValues: outcome.missingValues, loss: loss, metadata: metadata)
+    var model = outcome.model
+    model.metadata = metadata
     // One transaction: every file is written before any replaces its target, and the model
     // goes in place last, so that a present model implies the rest of its set.
     let transaction = FileTransaction()
@@ -266,7 +404,7 @@ struct TrainingRun {
     }
     if let directory = spec.plots {
       let pictures = try Self.pictures(
-        model: model, history: history, data: data, snapshots: snapshots)
+        model: model, history: history, data: data, snapshots: outcome.snapshots)
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       for (name, picture) in pictures {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(name + ".svg")
@@ -394,7 +532,8 @@ struct TrainingRun {
     if let loss = spec.loss { return "the loss \(loss)" }
     if spec.toy != nil { return "the toy data set" }
     guard let names = data.targetKind.classNames else {
-      return "the target holds numbers with fractions; --task classify takes them as classes"
+      return "the target holds numbers with fractions, or more than 10 whole numbers with fewer "
+        + "than 5 samples each; --task classify takes them as classes"
     }
     guard names.allSatisfy({ DataInput.isWholeNumber($0) }) else {
       return "the target holds text, read as classes"

@@ -54,7 +54,7 @@ struct FitTests {
       data, loss: MeanSquaredError(),
       optimizer: try Adam(parameters: model.parameters, learningRate: 0.03),
       configuration: FitConfiguration(epochs: 100, batchSize: 16, seed: 1))
-    #expect(history.columns == ["loss", "mse", "mae", "learning_rate"])
+    #expect(history.columns == ["loss", "mse", "mae", "r2", "learning_rate"])
     // With loss = MSE (mean reduction) both columns measure the same thing.
     #expect(
       zip(history.values(of: "loss")!, history.values(of: "mse")!).allSatisfy {

@@ -35,7 +35,7 @@ struct PersistenceTests {
     // The same model writes the same bytes.
     #expect(try loaded.jsonData() == (try original.jsonData()))
     let text = try String(contentsOf: url, encoding: .utf8)
-    #expect(text.contains("\"format\" : \"backprop-model\"") && text.contains("\"version\" : 1"))
+    #expect(text.contains("\"format\" : \"backprop-model\"") && text.contains("\"version\" : 2"))
   }
 
   @Test func brokenFilesGetClearMessages() throws {
@@ -48,10 +48,10 @@ struct PersistenceTests {
     }
 
     var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-    object["version"] = 2
+    object["version"] = 3
     let newer = directory.appendingPathComponent("newer.json")
     try JSONSerialization.data(withJSONObject: object).write(to: newer)
-    expectError(containing: "newer.json", "format version 2", "newer Backprop") {
+    expectError(containing: "newer.json", "format version 3", "newer Backprop") {
       _ = try Model<Float>(contentsOf: newer)
     }
 

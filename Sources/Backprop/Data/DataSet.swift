@@ -258,6 +258,20 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   public func scaled(by scaling: FeatureScaling) throws -> DataSet {
     DataSet(validFeatures: try scaling.apply(to: features), targets: targets, like: self)
   }
+
+  /// The same samples with their regression targets mapped through `scaling` (fitted to the
+  /// targets, as ``FeatureScaling/init(fitting:to:)`` fits it to `targets`).
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for classification data;
+  ///   ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the scaling has another
+  ///   number of columns.
+  public func targetsScaled(by scaling: FeatureScaling) throws -> DataSet {
+    guard targetKind.classNames == nil else {
+      throw BackpropError.invalidArgument(
+        name: "target scaling", detail: "classes are not scaled; only regression targets are")
+    }
+    return DataSet(validFeatures: features, targets: try scaling.apply(to: targets), like: self)
+  }
 }
 
 /// The parts of a data set made by ``DataSet/split(validationFraction:testFraction:seed:)``.

@@ -65,9 +65,17 @@ public struct DataTable: Sendable, Equatable {
   /// How a table's target columns become targets.
   public enum TargetEncoding: Sendable, Equatable {
     /// As scikit-learn reads a target: classes when the column holds text or whole numbers
-    /// only, values when it holds a number with a fraction. A column that mixes numbers and
-    /// text is an error (it is usually a numeric target with a few bad cells).
+    /// only, values when it holds a number with a fraction. Whole numbers with more than 10
+    /// distinct values and fewer than 5 samples for each on average are values too (a count or
+    /// a measurement, such as the diabetes data's disease progression, 214 values in 331
+    /// samples), which scikit-learn would take for hundreds of classes. A column that mixes
+    /// numbers and text is an error (it is usually a numeric target with a few bad cells).
     case automatic
+
+    /// Whether whole-number targets taking `distinct` values over `count` samples are classes.
+    public static func wholeNumbersAreClasses(distinct: Int, count: Int) -> Bool {
+      distinct <= 10 || distinct * 5 <= count
+    }
     /// Each distinct cell of the (single) target column is a class.
     case classes
     /// The target columns hold numbers to regress.
@@ -154,10 +162,14 @@ public struct DataTable: Sendable, Equatable {
       try requireNumbers(
         targetCells, columns: targetColumns, lines: lineNumbers, source: source,
         unlessAllText: true)
-      // Text, or whole numbers only: classes (one column); a fraction anywhere: values.
+      // Text, or whole numbers only: classes (one column); a fraction anywhere, or many
+      // whole numbers with few samples each: values.
+      let numbers = targetCells.first?.compactMap(number) ?? []
       asClasses =
-        targetColumns.count == 1
-        && !targetCells[0].contains { cell in number(cell).map { $0.rounded() != $0 } ?? false }
+        targetColumns.count == 1 && !numbers.contains { $0.rounded() != $0 }
+        && (numbers.isEmpty
+          || TargetEncoding.wholeNumbersAreClasses(
+            distinct: Set(numbers).count, count: numbers.count))
     }
     if asClasses {
       guard targetColumns.count == 1 else {

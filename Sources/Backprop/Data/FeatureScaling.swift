@@ -111,4 +111,25 @@ public struct FeatureScaling: Sendable, Equatable, Codable {
     }
     return result
   }
+
+  /// Undoes ``apply(to:)``: x = x′ · scale + offset, for every row of `scaled` (a network's
+  /// outputs in the units of targets it was trained on scaled).
+  ///
+  /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when `scaled` is not a
+  ///   matrix with ``featureCount`` columns.
+  public func invert<Scalar: TensorScalar>(_ scaled: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    guard scaled.rank == 2, scaled.shape[1] == featureCount else {
+      throw BackpropError.shapeMismatch(
+        operation: "FeatureScaling.invert", shapes: [scaled.shape, [featureCount]],
+        detail: "the scaling was fitted to \(featureCount) columns")
+    }
+    var result = scaled
+    result.withUnsafeMutableBufferPointer { buffer in
+      for index in buffer.indices {
+        let column = index % featureCount
+        buffer[index] = Scalar(Double(buffer[index]) * scales[column] + offsets[column])
+      }
+    }
+    return result
+  }
 }

@@ -24,7 +24,8 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
   public let rate: Double
   /// The seed the mask generator started from.
   public let seed: UInt64
-  private var generator: RandomGenerator
+  /// The generator of the masks, where it stands; a resumed run puts it back.
+  var generator: RandomGenerator
 
   /// Creates a dropout layer.
   ///

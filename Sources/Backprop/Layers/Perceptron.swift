@@ -43,21 +43,54 @@ extension Sequential {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for fewer than two sizes, a size
   ///   that is not positive, or a dropout rate outside [0, 1).
   public static func perceptron(
-    sizes: [Int], activation: ActivationFunction, dropout: Double = 0, seed: UInt64,
+    sizes: [Int], activation: ActivationFunction = .relu, dropout: Double = 0, seed: UInt64 = 0,
     loss: LossFunction? = nil
+  ) throws -> Sequential {
+    try perceptron(
+      sizes: sizes, activations: Array(repeating: activation, count: max(sizes.count - 2, 0)),
+      outputInitializer: activation.suitableInitializer, dropout: dropout, seed: seed, loss: loss)
+  }
+
+  /// A multilayer perceptron whose hidden layer `i` (between `sizes[i]` and `sizes[i + 1]`) is
+  /// followed by `activations[i]`, each with the initializer that suits it (the output layer
+  /// with that of the last hidden activation); otherwise as
+  /// ``perceptron(sizes:activation:dropout:seed:loss:)``.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` as that function, and when there
+  ///   is not one activation per hidden layer.
+  public static func perceptron(
+    sizes: [Int], activations: [ActivationFunction], dropout: Double = 0, seed: UInt64 = 0,
+    loss: LossFunction? = nil
+  ) throws -> Sequential {
+    try perceptron(
+      sizes: sizes, activations: activations,
+      outputInitializer: (activations.last ?? .relu).suitableInitializer, dropout: dropout,
+      seed: seed, loss: loss)
+  }
+
+  private static func perceptron(
+    sizes: [Int], activations: [ActivationFunction], outputInitializer: Initializer,
+    dropout: Double, seed: UInt64, loss: LossFunction?
   ) throws -> Sequential {
     guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
       throw BackpropError.invalidArgument(
         name: "layer sizes \(sizes)", detail: "need an input and an output size, all positive")
     }
+    guard activations.count == sizes.count - 2 else {
+      throw BackpropError.invalidArgument(
+        name: "activations \(activations.map(\.rawValue))",
+        detail: "need one for each of the \(sizes.count - 2) hidden layers")
+    }
     var generator = RandomGenerator(seed: seed)
     var layers: [any Layer<Scalar>] = []
     for (index, (inputs, outputs)) in zip(sizes, sizes.dropFirst()).enumerated() {
+      let activation = index < activations.count ? activations[index] : nil
       layers.append(
         try Linear<Scalar>(
-          inputSize: inputs, outputSize: outputs, weightInitializer: activation.suitableInitializer,
+          inputSize: inputs, outputSize: outputs,
+          weightInitializer: activation?.suitableInitializer ?? outputInitializer,
           generator: &generator))
-      if index < sizes.count - 2 {
+      if let activation {
         layers.append(activation.makeLayer())
         if dropout > 0 {
           layers.append(try Dropout<Scalar>(rate: dropout, seed: seed &+ UInt64(index + 1)))

@@ -1,5 +1,9 @@
 /// The losses by the names that model files, spec files and the command line use.
-public enum LossFunction: String, Sendable, Codable, CaseIterable {
+///
+/// A `LossFunction` is itself a ``Loss``, the one it names, so the same value serves
+/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)`` and ``Model``:
+/// `fit(data, loss: LossFunction.crossEntropy, …)`.
+public enum LossFunction: String, Sendable, Codable, CaseIterable, Loss {
   /// ``SoftmaxCrossEntropy`` on logits, mean over samples.
   case crossEntropy = "cross-entropy"
   /// ``BinaryCrossEntropy`` on probabilities, mean over elements.
@@ -37,4 +41,18 @@ public enum LossFunction: String, Sendable, Codable, CaseIterable {
     }
     self = loss
   }
+
+
+  /// The named loss's reduction.
+  public var reduction: Reduction { loss.reduction }
+
+  /// The named loss of `prediction` against `target`.
+  public func callAsFunction<Scalar: TensorScalar>(
+    _ prediction: Variable<Scalar>, _ target: Tensor<Scalar>
+  ) throws -> Variable<Scalar> {
+    try loss(prediction, target)
+  }
+
+  /// The named loss's description, such as `SoftmaxCrossEntropy(reduction: mean)`.
+  public var description: String { loss.description }
 }

@@ -81,6 +81,32 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     }
   }
 
+  /// Each parameter's moments `m` and `v` (absent before its first update) and the running
+  /// powers `beta1Power` (β₁ᵗ) and `beta2Power` (β₂ᵗ).
+  public var state: OptimizerState {
+    OptimizerState(
+      kind: "Adam",
+      parameters: zip(moments, powers).map { moment, power in
+        OptimizerState.Slot(
+          buffers: moment.map { ["m": $0.first.doubles, "v": $0.second.doubles] } ?? [:],
+          numbers: ["beta1Power": power.beta1, "beta2Power": power.beta2])
+      })
+  }
+
+  /// Puts back the moments and powers of ``state``.
+  public func restore(_ state: OptimizerState) throws {
+    try state.check(kind: "Adam", parameters: parameters, buffers: ["m", "v"])
+    for (index, slot) in state.parameters.enumerated() {
+      let shape = parameters[index].value.shape
+      if let m = slot.buffers["m"], let v = slot.buffers["v"] {
+        moments[index] = (Tensor(doubles: m, shape: shape), Tensor(doubles: v, shape: shape))
+      } else {
+        moments[index] = nil
+      }
+      powers[index] = (slot.numbers["beta1Power"] ?? 1, slot.numbers["beta2Power"] ?? 1)
+    }
+  }
+
   /// One parameter's update, with g = ∇w + λw:
   /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − η(m/c₁)/(√(v/c₂) + ε).
   private struct Rule {

@@ -27,6 +27,28 @@ public protocol Optimizer<Scalar>: AnyObject, CustomStringConvertible {
 
   /// Applies one update to every trainable parameter that has a gradient.
   func step()
+
+  /// The running state (moments, velocities, step counts) that a resumed run needs to go on
+  /// exactly where this one stands. An optimizer without state gives an empty one.
+  var state: OptimizerState { get }
+
+  /// Puts back a state from ``state``.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when the state is of another kind
+  ///   of optimizer or does not fit the parameters.
+  func restore(_ state: OptimizerState) throws
+}
+
+extension Optimizer {
+  /// An empty state, for optimizers that keep none.
+  public var state: OptimizerState {
+    OptimizerState(kind: "\(Self.self)", parameters: parameters.map { _ in .init() })
+  }
+
+  /// Accepts only an empty state of this kind, for optimizers that keep none.
+  public func restore(_ state: OptimizerState) throws {
+    try state.check(kind: "\(Self.self)", parameters: parameters, buffers: [])
+  }
 }
 
 extension Optimizer {

@@ -21,6 +21,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
   /// The L2 penalty λ added to each gradient as λ·w.
   public let weightDecay: Double
   private var velocities: [Tensor<Scalar>?]
+  /// Whether each parameter has been updated: its first update starts the velocity at g.
+  private var updated: [Bool]
 
   /// Creates the optimizer.
   ///
@@ -41,6 +43,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     self.nesterov = nesterov
     self.parameters = parameters
     self.velocities = Array(repeating: nil, count: parameters.count)
+    self.updated = Array(repeating: false, count: parameters.count)
   }
 
   /// Sets the learning rate (for schedules).
@@ -53,7 +56,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
   public func step() {
     for (index, parameter) in parameters.enumerated() {
       guard parameter.requiresGradient, let gradient = parameter.gradient else { continue }
-      let isFirst = velocities[index] == nil
+      let isFirst = !updated[index]
+      updated[index] = true
       var velocity = momentum > 0 ? velocities[index] ?? Tensor(zerosShapedLike: gradient) : nil
       velocities[index] = nil
       let rule = Rule(
@@ -69,6 +73,29 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         }
       }
       velocities[index] = velocity
+    }
+  }
+
+  /// Each parameter's `velocity` (absent before its first update, and without momentum) and
+  /// `updated`: 1 once it has been updated (the first step sets v = g).
+  public var state: OptimizerState {
+    OptimizerState(
+      kind: "SGD",
+      parameters: zip(velocities, updated).map { velocity, updated in
+        OptimizerState.Slot(
+          buffers: velocity.map { ["velocity": $0.doubles] } ?? [:],
+          numbers: ["updated": updated ? 1 : 0])
+      })
+  }
+
+  /// Puts back the velocities of ``state``.
+  public func restore(_ state: OptimizerState) throws {
+    try state.check(kind: "SGD", parameters: parameters, buffers: ["velocity"])
+    for (index, slot) in state.parameters.enumerated() {
+      velocities[index] = slot.buffers["velocity"].map {
+        Tensor(doubles: $0, shape: parameters[index].value.shape)
+      }
+      updated[index] = slot.numbers["updated"] == 1
     }
   }
 

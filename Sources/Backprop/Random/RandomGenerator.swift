@@ -99,3 +99,33 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     return indices
   }
 }
+
+extension RandomGenerator: Codable {
+  /// Reads a generator's state as ``encode(to:)`` writes it.
+  ///
+  /// - Throws: `DecodingError.dataCorrupted` unless the text is four 16-digit hexadecimal words
+  ///   that are not all zero (xoshiro's one forbidden state).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    let words = text.split(separator: ":").compactMap { word in
+      word.count == 16 ? UInt64(word, radix: 16) : nil
+    }
+    guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+      throw DecodingError.dataCorruptedError(
+        in: container, debugDescription: "a generator state is four 16-digit hex words, not all 0")
+    }
+    (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+  }
+
+  /// Writes the 256-bit state as four 16-digit hexadecimal words joined by colons, so that a
+  /// saved run resumes the same stream (JSON numbers cannot hold 64 bits).
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    let words = [s0, s1, s2, s3].map { word in
+      let digits = String(word, radix: 16)
+      return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+    try container.encode(words.joined(separator: ":"))
+  }
+}

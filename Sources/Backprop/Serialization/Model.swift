@@ -22,6 +22,9 @@ public struct Model<Scalar: TensorScalar> {
   public let targetKind: TargetKind
   /// The scaling applied to features before the network, if any.
   public let scaling: FeatureScaling?
+  /// The standardization of regression targets the network was trained on, if any:
+  /// ``predict(_:)`` and ``evaluate(on:)`` undo it, so that they answer in the targets' units.
+  public let targetScaling: FeatureScaling?
   /// How missing feature values of the training file were handled, and the values that fill
   /// them in new files, if the file had any.
   public let missingValues: MissingValueFill?
@@ -29,17 +32,21 @@ public struct Model<Scalar: TensorScalar> {
   public let loss: LossFunction
   /// Facts about the training run (settings, final metrics, version), as text.
   public var metadata: [String: String]
+  /// Where the training run stood when the model was saved, so that it can be resumed.
+  public var trainingState: TrainingState?
 
-  /// The model-file format this version writes, and the newest it reads.
-  public static var formatVersion: Int { 1 }
+  /// The model-file format this version writes, and the newest it reads. Version 2 added the
+  /// targets' scaling and the training state; a file without them reads as version 1 did.
+  public static var formatVersion: Int { 2 }
 
   /// Creates a model, checking that the parts agree on the numbers of features and outputs.
   ///
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when they do not.
   public init(
     network: Sequential<Scalar>, featureNames: [String], targetKind: TargetKind,
-    scaling: FeatureScaling? = nil, missingValues: MissingValueFill? = nil, loss: LossFunction,
-    metadata: [String: String] = [:]
+    scaling: FeatureScaling? = nil, targetScaling: FeatureScaling? = nil,
+    missingValues: MissingValueFill? = nil, loss: LossFunction, metadata: [String: String] = [:],
+    trainingState: TrainingState? = nil
   ) throws {
     // A network without a Linear layer passes its inputs' width through.
     let inputs = network.inputSize ?? featureNames.count
@@ -63,6 +70,14 @@ public struct Model<Scalar: TensorScalar> {
           "the missing-value fill has \(missingValues.values.count) values, not one for each of "
           + "\(featureNames.count) features")
     }
+    if let targetScaling {
+      guard targetKind.classNames == nil, targetScaling.featureCount == targetKind.width else {
+        throw BackpropError.shapeMismatch(
+          operation: "Model", shapes: [[targetScaling.featureCount], [targetKind.width]],
+          detail:
+            "a target scaling is for regression, with one offset and scale per target column")
+      }
+    }
     let outputs = network.outputSize ?? inputs
     if outputs != targetKind.width {
       throw BackpropError.shapeMismatch(
@@ -84,14 +99,17 @@ public struct Model<Scalar: TensorScalar> {
     self.featureNames = featureNames
     self.targetKind = targetKind
     self.scaling = scaling
+    self.targetScaling = targetScaling
     self.missingValues = missingValues
     self.loss = loss
     self.metadata = metadata
+    self.trainingState = trainingState
   }
 
   // MARK: Using the model
 
-  /// The data set's features scaled as the network expects them.
+  /// The data set scaled as the network was trained: its features, and the targets of a model
+  /// with a ``targetScaling``.
   ///
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the data have a
   ///   different number of features.
@@ -102,7 +120,8 @@ public struct Model<Scalar: TensorScalar> {
         detail: "the data have \(data.featureCount) features; the model takes \(featureNames.count)"
       )
     }
-    return try scaling.map { try data.scaled(by: $0) } ?? data
+    let scaled = try scaling.map { try data.scaled(by: $0) } ?? data
+    return try targetScaling.map { try scaled.targetsScaled(by: $0) } ?? scaled
   }
 
   /// Class probabilities (`[count, classCount]`) for classification, values for regression, of
@@ -119,8 +138,9 @@ public struct Model<Scalar: TensorScalar> {
     let output = try network.outputs(
       for: try scaling.map { try $0.apply(to: features) } ?? features, loss: loss.loss)
     let result =
-      targetKind.classNames == nil || outputsAreProbabilities
-      ? output : try output.softmax(alongAxis: -1)
+      try targetScaling.map { try $0.invert(output) }
+      ?? (targetKind.classNames == nil || outputsAreProbabilities
+        ? output : try output.softmax(alongAxis: -1))
     if let index = result.firstNonFiniteIndex {
       let width = result.shape[1]
       throw BackpropError.invalidArgument(
@@ -143,11 +163,22 @@ public struct Model<Scalar: TensorScalar> {
     try probabilities.argmax(alongAxis: -1)
   }
 
-  /// Evaluates the model on unscaled data with its own loss.
+  /// Evaluates the model on unscaled data with its own loss. With a ``targetScaling``, the
+  /// loss is that of the scaled targets the network was trained on, and MSE and MAE are in the
+  /// targets' own units (R² is the same in both).
   ///
   /// - Throws: ``BackpropError`` when the data do not fit the model.
   public func evaluate(on data: DataSet<Scalar>) throws -> Evaluation {
-    try network.evaluate(on: prepared(data), loss: loss.loss)
+    let evaluation = try network.evaluate(on: prepared(data), loss: loss.loss)
+    guard targetScaling != nil else { return evaluation }
+    let predictions = try predict(data.features)
+    var metrics = evaluation.metrics
+    for metric in Metric.defaults(for: targetKind) where metric != .r2 {
+      metrics[metric.rawValue] = try metric.value(prediction: predictions, target: data.targets)
+    }
+    return Evaluation(
+      loss: evaluation.loss, metrics: metrics, confusionMatrix: nil,
+      sampleCount: evaluation.sampleCount)
   }
 
   // MARK: Files
@@ -164,10 +195,15 @@ public struct Model<Scalar: TensorScalar> {
     let file = ModelFile(
       format: ModelFile.formatName, version: Self.formatVersion,
       scalarType: Scalar.self == Float.self ? "float32" : "float64", features: featureNames,
-      target: targetKind, scaling: scaling, missingValues: missingValues, loss: loss,
-      layers: try network.layers.map { try LayerSpecification($0) }, metadata: metadata)
+      target: targetKind, scaling: scaling, targetScaling: targetScaling,
+      missingValues: missingValues, loss: loss,
+      layers: try network.layers.map { try LayerSpecification($0) }, metadata: metadata,
+      training: trainingState)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    // A training state's history may hold a diverged run's infinite or NaN loss.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(file)
   }
 
@@ -186,6 +222,8 @@ public struct Model<Scalar: TensorScalar> {
       .malformedData(source: source, location: location, detail: detail)
     }
     let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let header: ModelFile.Header
     do {
       header = try decoder.decode(ModelFile.Header.self, from: data)
@@ -222,16 +260,21 @@ public struct Model<Scalar: TensorScalar> {
     do {
       try self.init(
         network: Sequential(layers), featureNames: file.features, targetKind: file.target,
-        scaling: file.scaling, missingValues: file.missingValues, loss: file.loss,
-        metadata: file.metadata)
+        scaling: file.scaling, targetScaling: file.targetScaling,
+        missingValues: file.missingValues, loss: file.loss, metadata: file.metadata,
+        trainingState: file.training)
     } catch let error as BackpropError {
       throw fail(nil, "the weights do not fit the architecture: \(error)")
     }
   }
 
-  /// A description for `backprop info`: architecture, parameters, features, target, scaling.
-  public var summary: String {
-    var lines = ["\(network)"]
+  /// A description for `backprop info`: architecture, parameters, features, target, scaling
+  /// and the metadata.
+  public var summary: String { summary(includingMetadata: true) }
+
+  /// ``summary``, with or without the metadata lines.
+  public func summary(includingMetadata: Bool) -> String {
+    var lines = [network.summaryTable]
     let featureList = featureNames.prefix(8).joined(separator: ", ")
     lines.append(
       "features (\(featureNames.count)): \(featureList)\(featureNames.count > 8 ? ", …" : "")")
@@ -244,15 +287,23 @@ public struct Model<Scalar: TensorScalar> {
     lines.append("loss: \(loss.rawValue)")
     lines.append(
       "scaling: \(scaling.map { "\($0.method.rawValue) (stored with the model)" } ?? "none")")
+    if targetScaling != nil {
+      lines.append("target scaling: standardize (stored with the model)")
+    }
     if let missingValues {
       lines.append("missing values: \(missingValues.strategy.rawValue) (stored with the model)")
     }
+    if let trainingState {
+      lines.append(
+        "training state: after epoch \(trainingState.epochsCompleted) (resume with --resume)")
+    }
+    guard includingMetadata else { return lines.joined(separator: "\n") }
     for key in metadata.keys.sorted() { lines.append("\(key): \(metadata[key] ?? "")") }
     return lines.joined(separator: "\n")
   }
 }
 
-/// The JSON layout of a model file, version 1.
+/// The JSON layout of a model file, version 2 (version 1 had no `targetScaling` and `training`).
 struct ModelFile: Codable {
   static let formatName = "backprop-model"
 
@@ -268,10 +319,12 @@ struct ModelFile: Codable {
   var features: [String]
   var target: TargetKind
   var scaling: FeatureScaling?
+  var targetScaling: FeatureScaling?
   var missingValues: MissingValueFill?
   var loss: LossFunction
   var layers: [LayerSpecification]
   var metadata: [String: String]
+  var training: TrainingState?
 
   /// A sentence for a JSON decoding error: truncation, bad syntax, or a missing field.
   static func explain(_ error: Error, byteCount: Int) -> String {

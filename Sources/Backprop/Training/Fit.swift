@@ -3,7 +3,7 @@ import Foundation
 /// The settings of ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)`` besides
 /// the data, loss and optimizer.
 public struct FitConfiguration: Sendable, Equatable {
-  /// The number of passes over the training data.
+  /// The number of passes over the training data (in all, for a resumed run).
   public var epochs: Int
   /// Samples per gradient step (the last batch of an epoch may be smaller).
   public var batchSize: Int
@@ -68,7 +68,8 @@ public struct EpochSummary: Sendable {
   public let epochs: Int
   /// The metrics in history-column order (`loss`, …, `val_loss`, …, `learning_rate`).
   public let metrics: [(name: String, value: Double)]
-  /// Whether this epoch is the best so far for early stopping.
+  /// Whether this epoch is the best so far by the monitored metric (early stopping's, or the
+  /// validation loss, or the training loss without validation data).
   public let isBest: Bool
 }
 
@@ -86,14 +87,20 @@ public struct TrainingCallbacks {
   public var afterBatch: ((BatchProgress) -> Void)?
   /// Called after each epoch's metrics are recorded; return ``CallbackDecision/stop`` to end.
   public var afterEpoch: ((EpochSummary) -> CallbackDecision)?
+  /// Called after each epoch, after ``afterEpoch``, with a function that gives the state that
+  /// resumes the run from there (the optimizer's moments are copied only when it is called):
+  /// where checkpoints are written. An error it throws ends training.
+  public var checkpoint: ((EpochSummary, () -> TrainingState) throws -> Void)?
 
-  /// Creates callbacks; either may be `nil`.
+  /// Creates callbacks; any may be `nil`.
   public init(
     afterBatch: ((BatchProgress) -> Void)? = nil,
-    afterEpoch: ((EpochSummary) -> CallbackDecision)? = nil
+    afterEpoch: ((EpochSummary) -> CallbackDecision)? = nil,
+    checkpoint: ((EpochSummary, () -> TrainingState) throws -> Void)? = nil
   ) {
     self.afterBatch = afterBatch
     self.afterEpoch = afterEpoch
+    self.checkpoint = checkpoint
   }
 }
 
@@ -104,7 +111,7 @@ extension Layer {
   /// configuration's seed) in training mode (``Dropout`` active), then records in the history
   /// the mean training loss and metrics measured on the batches as they were trained, the
   /// validation loss and metrics in inference mode, and the learning rate. Metrics are accuracy
-  /// for classification data and MSE and MAE for regression data.
+  /// for classification data and MSE, MAE and R² for regression data.
   ///
   /// A `Sequential` of `Linear` layers, element-wise activations and `Dropout` trained with a
   /// built-in loss runs the fused step (see ``trainingStep(input:target:loss:optimizer:)``);
@@ -124,6 +131,29 @@ extension Layer {
     optimizer: some Optimizer<Scalar>, configuration: FitConfiguration = FitConfiguration(),
     callbacks: TrainingCallbacks = TrainingCallbacks()
   ) throws -> History {
+    var state = TrainingState()
+    return try fit(
+      data, validation: validation, loss: loss, optimizer: optimizer,
+      configuration: configuration, callbacks: callbacks, continuing: &state)
+  }
+
+  /// Trains as ``fit(_:validation:loss:optimizer:configuration:callbacks:)`` from where `state`
+  /// stands, up to the configuration's ``FitConfiguration/epochs`` in all, and leaves `state`
+  /// where the run ends: a run saved after 10 epochs and continued to 20 gives the weights and
+  /// history of 20 epochs in one go, bit for bit.
+  ///
+  /// A state that has run puts back the optimizer's moments, every ``Dropout`` layer's
+  /// generator, the shuffling generator, the history, the schedule's position and early
+  /// stopping's best epoch. The returned history is the whole run's, ``TrainingState/history``.
+  ///
+  /// - Throws: as ``fit(_:validation:loss:optimizer:configuration:callbacks:)``, and
+  ///   ``BackpropError/invalidArgument(name:detail:)`` when the state does not fit the
+  ///   optimizer, the network or the data's metrics.
+  public func fit(
+    _ data: DataSet<Scalar>, validation: DataSet<Scalar>? = nil, loss: some Loss,
+    optimizer: some Optimizer<Scalar>, configuration: FitConfiguration = FitConfiguration(),
+    callbacks: TrainingCallbacks = TrainingCallbacks(), continuing state: inout TrainingState
+  ) throws -> History {
     try configuration.validate()
     try requireFit(data, role: "training data")
     if let validation { try requireFit(validation, role: "validation data") }
@@ -134,19 +164,20 @@ extension Layer {
     var columns = ["loss"] + metrics.map(\.rawValue)
     if validation != nil { columns += ["val_loss"] + metrics.map { "val_" + $0.rawValue } }
     columns.append("learning_rate")
-    let monitor = try configuration.earlyStopping.map { rule in
-      let name = rule.monitor ?? (validation == nil ? "loss" : "val_loss")
-      guard let column = columns.firstIndex(of: name) else {
-        throw BackpropError.invalidArgument(
-          name: "early-stopping monitor '\(name)'",
-          detail: "the history has \(columns.joined(separator: ", "))")
-      }
-      return (rule: rule, column: column, higherIsBetter: EarlyStopping.higherIsBetter(name))
+    let rule = configuration.earlyStopping
+    let monitorName = rule?.monitor ?? (validation == nil ? "loss" : "val_loss")
+    guard let monitorColumn = columns.firstIndex(of: monitorName) else {
+      throw BackpropError.invalidArgument(
+        name: "early-stopping monitor '\(monitorName)'",
+        detail: "the history has \(columns.joined(separator: ", "))")
     }
-    var best: (value: Double, epoch: Int, weights: [Tensor<Scalar>])?
-    let initialRate = optimizer.learningRate
-    var generator = configuration.shuffle ? RandomGenerator(seed: configuration.seed) : nil
-    var history = History()
+    let higherIsBetter = EarlyStopping.higherIsBetter(monitorName)
+    try resume(from: state, optimizer: optimizer, columns: columns)
+    let initialRate = state.initialLearningRate ?? optimizer.learningRate
+    state.initialLearningRate = initialRate
+    var generator =
+      configuration.shuffle
+      ? state.shuffleGenerator ?? RandomGenerator(seed: configuration.seed) : nil
     let epochs = configuration.epochs
     let engine = fusedStep(for: loss)
     let descent = engine == nil ? nil : FusedStep.plainDescent(of: optimizer)
@@ -158,10 +189,14 @@ extension Layer {
     let batchCount = (data.count + size - 1) / size
     let gathered =
       generator == nil ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width)
+    state.history.stopReason = nil
+    defer { capture(into: &state, optimizer: optimizer) }
 
     try data.withRows { features, targets in
-      for epoch in 1...epochs {
-        let rate = configuration.schedule.learningRate(epoch: epoch, initial: initialRate)
+      for epoch in (state.epochsCompleted + 1)..<max(epochs + 1, state.epochsCompleted + 1) {
+        let rate = configuration.schedule.learningRate(
+          epoch: epoch, initial: initialRate,
+          monitored: state.history.values(of: monitorName) ?? [])
         try optimizer.setLearningRate(rate)
         let order = generator?.permutation(count: data.count)
         var tally = MetricTally()
@@ -206,7 +241,7 @@ extension Layer {
             }
           }
         } catch BackpropError.nonFiniteLoss(let value, _) {
-          history.stopReason = .diverged(epoch: epoch, batch: batchNumber, loss: value)
+          state.history.stopReason = .diverged(epoch: epoch, batch: batchNumber, loss: value)
           return
         }
 
@@ -219,45 +254,102 @@ extension Layer {
           for metric in metrics { record.append(evaluation.metrics[metric.rawValue] ?? .nan) }
         }
         record.append(rate)
-        history.append(row: record, columns: columns)
+        state.history.append(row: record, columns: columns)
+        state.epochsCompleted = epoch
+        state.shuffleGenerator = generator
 
-        var isBest = false
-        var outOfPatience = false
-        if let monitor {
-          let value = record[monitor.column]
-          if let current = best {
-            let margin = monitor.rule.minimumDelta
-            isBest =
-              monitor.higherIsBetter
-              ? value > current.value + margin : value < current.value - margin
-          } else {
-            isBest = value.isFinite
-          }
-          if isBest {
-            best = (value, epoch, monitor.rule.restoresBestWeights ? parameters.map(\.value) : [])
-          }
-          outOfPatience = epoch - (best?.epoch ?? 0) > monitor.rule.patience
+        let value = record[monitorColumn]
+        let isBest =
+          state.best.map {
+            (rule ?? EarlyStopping.exact).improves(
+              value, on: $0.value, higherIsBetter: higherIsBetter)
+          } ?? value.isFinite
+        if isBest {
+          state.best = .init(value: value, epoch: epoch)
+          if rule?.restoresBestWeights == true { state.bestWeights = parameters.map(\.value.doubles) }
         }
-        let decision =
-          callbacks.afterEpoch?(
-            EpochSummary(
-              epoch: epoch, epochs: epochs, metrics: Array(zip(columns, record)), isBest: isBest))
-          ?? .proceed
-        if outOfPatience, let best {
-          history.stopReason = .earlyStopped(bestEpoch: best.epoch)
+        let outOfPatience = rule.map { epoch - (state.best?.epoch ?? 0) > $0.patience } ?? false
+        let summary = EpochSummary(
+          epoch: epoch, epochs: epochs, metrics: Array(zip(columns, record)), isBest: isBest)
+        let decision = callbacks.afterEpoch?(summary) ?? .proceed
+        if let checkpoint = callbacks.checkpoint {
+          try checkpoint(summary) {
+            var snapshot = state
+            capture(into: &snapshot, optimizer: optimizer)
+            return snapshot
+          }
+        }
+        if outOfPatience, let best = state.best {
+          state.history.stopReason =
+            rule?.restoresBestWeights == true
+            ? .earlyStopped(bestEpoch: best.epoch) : .converged(bestEpoch: best.epoch)
           return
         }
         if decision == .stop {
-          history.stopReason = .stoppedByCallback(epoch: epoch)
+          state.history.stopReason = .stoppedByCallback(epoch: epoch)
           return
         }
       }
     }
-    history.stopReason = history.stopReason ?? .completed
-    if let best, !best.weights.isEmpty, case .earlyStopped = history.stopReason {
-      for (parameter, value) in zip(parameters, best.weights) { parameter.value = value }
+    state.history.stopReason = state.history.stopReason ?? .completed
+    if case .earlyStopped = state.history.stopReason, rule?.restoresBestWeights == true,
+      let weights = state.bestWeights
+    {
+      for (parameter, values) in zip(parameters, weights) {
+        parameter.value = Tensor(doubles: values, shape: parameter.value.shape)
+      }
     }
-    return history
+    return state.history
+  }
+
+  /// The ``Dropout`` layers of this model, in order.
+  private var dropoutLayers: [Dropout<Scalar>] {
+    if let dropout = self as? Dropout<Scalar> { return [dropout] }
+    guard let sequential = self as? Sequential<Scalar> else { return [] }
+    return sequential.layers.flatMap { layer in
+      (layer as? Sequential<Scalar>)?.dropoutLayers ?? [layer as? Dropout<Scalar>].compactMap { $0 }
+    }
+  }
+
+  /// Puts back the optimizer's state and the dropout generators of a run that has started.
+  private func resume(
+    from state: TrainingState, optimizer: some Optimizer<Scalar>, columns: [String]
+  ) throws {
+    guard state.epochsCompleted > 0 else { return }
+    guard state.history.columns == columns, state.history.epochCount == state.epochsCompleted
+    else {
+      throw BackpropError.invalidArgument(
+        name: "training state",
+        detail:
+          "its history (\(state.history.columns.joined(separator: ", ")), "
+          + "\(state.history.epochCount) epochs) is not that of a run of \(state.epochsCompleted) "
+          + "epochs on these data (\(columns.joined(separator: ", ")))")
+    }
+    let dropouts = dropoutLayers
+    guard state.dropoutGenerators.count == dropouts.count else {
+      throw BackpropError.invalidArgument(
+        name: "training state",
+        detail:
+          "it has \(state.dropoutGenerators.count) dropout generators; the model has "
+          + "\(dropouts.count) dropout layers")
+    }
+    if let weights = state.bestWeights {
+      guard weights.count == parameters.count,
+        zip(weights, parameters).allSatisfy({ $0.count == $1.value.count })
+      else {
+        throw BackpropError.invalidArgument(
+          name: "training state", detail: "its best weights do not fit the model's parameters")
+      }
+    }
+    if let saved = state.optimizer { try optimizer.restore(saved) }
+    for (layer, generator) in zip(dropouts, state.dropoutGenerators) { layer.generator = generator }
+  }
+
+  /// Copies into `state` what lives outside it while training runs: the optimizer's state and
+  /// the dropout generators.
+  private func capture(into state: inout TrainingState, optimizer: some Optimizer<Scalar>) {
+    state.optimizer = optimizer.state
+    state.dropoutGenerators = dropoutLayers.map(\.generator)
   }
 
   /// Checks, before training, that the model's input and output sizes match the data.

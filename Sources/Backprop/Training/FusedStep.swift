@@ -69,7 +69,9 @@ final class FusedStep<Scalar: TensorScalar> {
   ///   ``LossFunction``; cross-entropy after an activation; binary cross-entropy without a
   ///   final sigmoid; a leaky ReLU with a negative slope; a dropout after the last layer.
   init(_ network: Sequential<Scalar>, loss: some Loss) throws {
-    guard let rowLoss = loss as? any RowLoss else {
+    // A LossFunction fuses as the loss it names.
+    let named: any Loss = (loss as? LossFunction)?.loss ?? loss
+    guard let rowLoss = named as? any RowLoss else {
       throw BackpropError.invalidArgument(
         name: "\(loss) for fused training", detail: "only the built-in losses are fused")
     }

@@ -12,16 +12,27 @@ public struct History: Sendable, Equatable, Codable {
     case completed
     /// Early stopping ended the run; `bestEpoch`'s weights are the model's when restored.
     case earlyStopped(bestEpoch: Int)
+    /// The monitored metric stopped improving after `bestEpoch` (``EarlyStopping/convergence``,
+    /// or any rule that does not restore the best weights); the last epoch's weights are kept.
+    case converged(bestEpoch: Int)
     /// The loss of a batch became NaN or infinite; the weights are those before that batch.
     case diverged(epoch: Int, batch: Int, loss: Double)
     /// A callback asked to stop after `epoch`.
     case stoppedByCallback(epoch: Int)
+
+    /// Whether a batch's loss became NaN or infinite.
+    public var diverged: Bool {
+      if case .diverged = self { return true }
+      return false
+    }
 
     /// A sentence for people.
     public var description: String {
       switch self {
       case .completed: "completed"
       case .earlyStopped(let best): "stopped early; restored the weights of epoch \(best)"
+      case .converged(let best):
+        "converged: no improvement since epoch \(best); kept the last epoch's weights"
       case .diverged(let epoch, let batch, let loss):
         "diverged: the loss became \(loss) in epoch \(epoch), batch \(batch); "
           + "kept the weights from before that batch"

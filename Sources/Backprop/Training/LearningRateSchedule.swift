@@ -12,6 +12,11 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
   /// Cosine annealing from η₀ down to `minimum` over `epochs` epochs, then `minimum`:
   /// minimum + (η₀ − minimum) · (1 + cos(π · (epoch − 1) / epochs)) / 2.
   case cosine(epochs: Int, minimum: Double)
+  /// Reduce on plateau, as PyTorch's `ReduceLROnPlateau`: whenever the monitored metric (the
+  /// validation loss, or the training loss without validation data) has gone `patience` epochs
+  /// without a relative improvement of 10⁻⁴ on its best, the rate is multiplied by `factor`, down
+  /// to `minimum`, and the count starts again.
+  case plateau(patience: Int, factor: Double, minimum: Double)
 
   /// Checks the schedule's parameters.
   ///
@@ -35,11 +40,21 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
           name: "cosine schedule", detail: "epochs \(epochs) must be > 0 and minimum \(minimum) ≥ 0"
         )
       }
+    case .plateau(let patience, let factor, let minimum):
+      guard patience > 0, factor.isFinite, factor > 0, factor < 1, minimum.isFinite, minimum >= 0
+      else {
+        throw BackpropError.invalidArgument(
+          name: "plateau schedule",
+          detail:
+            "patience \(patience) must be > 0, factor \(factor) in (0, 1) and minimum \(minimum) ≥ 0")
+      }
     }
   }
 
-  /// The learning rate for `epoch` (from 1) given the initial rate.
-  public func learningRate(epoch: Int, initial: Double) -> Double {
+  /// The learning rate for `epoch` (from 1) given the initial rate and the monitored metric of
+  /// the epochs before it (which only ``plateau(patience:factor:minimum:)`` reads). A function
+  /// of the history, so that a resumed run continues the schedule where it stood.
+  public func learningRate(epoch: Int, initial: Double, monitored: [Double] = []) -> Double {
     let elapsed = Double(max(epoch - 1, 0))
     switch self {
     case .constant: return initial
@@ -49,11 +64,25 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     case .cosine(let epochs, let minimum):
       let progress = min(elapsed / Double(epochs), 1)
       return minimum + (initial - minimum) * (1 + cos(Double.pi * progress)) / 2
+    case .plateau(let patience, let factor, let minimum):
+      var (rate, best, waited) = (initial, Double.infinity, 0)
+      for value in monitored.prefix(max(epoch - 1, 0)) {
+        if value < best - 1e-4 * abs(best) || (best.isInfinite && value.isFinite) {
+          (best, waited) = (value, 0)
+        } else {
+          waited += 1
+        }
+        if waited >= patience {
+          (rate, waited) = (max(rate * factor, min(minimum, rate)), 0)
+        }
+      }
+      return rate
     }
   }
 
-  /// Parses `constant`, `step:EVERY:FACTOR`, `exponential:DECAY` or `cosine[:MINIMUM]` (the
-  /// cosine runs over `epochs`), as the command line writes them.
+  /// Parses `constant`, `step:EVERY:FACTOR`, `exponential:DECAY`, `cosine[:MINIMUM]` (the
+  /// cosine runs over `epochs`) or `plateau[:PATIENCE[:FACTOR[:MINIMUM]]]` (PyTorch's defaults
+  /// 10, 0.1 and 0), as the command line writes them.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for any other text.
   public init(parsing text: String, epochs: Int) throws {
@@ -75,6 +104,15 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     case ("cosine", 1):
       guard let minimum = numbers[0] else { throw Self.parseError(text) }
       self = .cosine(epochs: epochs, minimum: minimum)
+    case ("plateau", 0...3):
+      let values = numbers.compactMap { $0 }
+      guard values.count == numbers.count, values.first.map({ $0 == $0.rounded() && $0 < 1e9 }) ?? true
+      else {
+        throw Self.parseError(text)
+      }
+      self = .plateau(
+        patience: values.first.map { Int($0) } ?? 10, factor: values.count > 1 ? values[1] : 0.1,
+        minimum: values.count > 2 ? values[2] : 0)
     default: throw Self.parseError(text)
     }
     try validate()
@@ -83,7 +121,9 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
   private static func parseError(_ text: String) -> BackpropError {
     .invalidArgument(
       name: "learning-rate schedule '\(text)'",
-      detail: "write constant, step:EVERY:FACTOR, exponential:DECAY or cosine[:MINIMUM]")
+      detail:
+        "write constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MINIMUM] or "
+        + "plateau[:PATIENCE[:FACTOR[:MINIMUM]]]")
   }
 
   /// The schedule as ``init(parsing:epochs:)`` reads it.
@@ -93,6 +133,7 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     case .step(let every, let factor): "step:\(every):\(factor)"
     case .exponential(let decay): "exponential:\(decay)"
     case .cosine(_, let minimum): minimum == 0 ? "cosine" : "cosine:\(minimum)"
+    case .plateau(let patience, let factor, let minimum): "plateau:\(patience):\(factor):\(minimum)"
     }
   }
 }

@@ -9,11 +9,15 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
   case meanSquaredError = "mse"
   /// The mean over all elements of |prediction − target|.
   case meanAbsoluteError = "mae"
+  /// The coefficient of determination, as scikit-learn's `r2_score`: per target column
+  /// 1 − Σ(prediction − target)² / Σ(target − mean target)², averaged over the columns. A column
+  /// whose targets are all equal scores 1 when predicted exactly and 0 otherwise.
+  case r2
 
-  /// The metrics that suit a kind of target: accuracy for classes; MSE and MAE for values
+  /// The metrics that suit a kind of target: accuracy for classes; MSE, MAE and R² for values
   /// (on logits they would measure nothing useful).
   public static func defaults(for kind: TargetKind) -> [Metric] {
-    kind.classNames == nil ? [.meanSquaredError, .meanAbsoluteError] : [.accuracy]
+    kind.classNames == nil ? [.meanSquaredError, .meanAbsoluteError, .r2] : [.accuracy]
   }
 
   /// The metric's value on a batch of raw model outputs.
@@ -38,6 +42,10 @@ struct MetricTally {
   var correct = 0
   var squaredError = 0.0
   var absoluteError = 0.0
+  /// Per target column: Σ target, Σ target² and Σ (prediction − target)², for R².
+  var columnTargetSums: [Double] = []
+  var columnTargetSquares: [Double] = []
+  var columnSquaredErrors: [Double] = []
 
   init() {}
 
@@ -73,10 +81,22 @@ struct MetricTally {
   ) {
     samples += rows
     elements += rows * width
-    for index in 0..<(rows * width) {
-      let difference = Double(predicted[index]) - Double(expected[index])
-      squaredError += difference * difference
-      absoluteError += abs(difference)
+    if columnTargetSums.count != width {
+      columnTargetSums = Array(repeating: 0, count: width)
+      columnTargetSquares = columnTargetSums
+      columnSquaredErrors = columnTargetSums
+    }
+    for row in 0..<rows {
+      for column in 0..<width {
+        let index = row * width + column
+        let target = Double(expected[index])
+        let difference = Double(predicted[index]) - target
+        squaredError += difference * difference
+        absoluteError += abs(difference)
+        columnTargetSums[column] += target
+        columnTargetSquares[column] += target * target
+        columnSquaredErrors[column] += difference * difference
+      }
     }
     for row in 0..<rows {
       let start = row * width
@@ -100,7 +120,20 @@ struct MetricTally {
     case .accuracy: samples > 0 ? Double(correct) / Double(samples) : .nan
     case .meanSquaredError: elements > 0 ? squaredError / Double(elements) : .nan
     case .meanAbsoluteError: elements > 0 ? absoluteError / Double(elements) : .nan
+    case .r2: coefficientOfDetermination
     }
+  }
+
+  private var coefficientOfDetermination: Double {
+    guard samples > 0, !columnSquaredErrors.isEmpty else { return .nan }
+    var total = 0.0
+    for column in columnSquaredErrors.indices {
+      let sum = columnTargetSums[column]
+      let spread = max(columnTargetSquares[column] - sum * sum / Double(samples), 0)
+      let residual = columnSquaredErrors[column]
+      total += spread > 0 ? 1 - residual / spread : residual == 0 ? 1 : 0
+    }
+    return total / Double(columnSquaredErrors.count)
   }
 }
 
