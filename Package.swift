@@ -88,6 +88,9 @@ let package = Package(
     // MARK: - Examples (built with the package so that they never go stale)
 
     .executableTarget(name: "QuickStart", dependencies: ["Backprop"], path: "Examples/QuickStart"),
+    .executableTarget(
+      name: "IrisClassifier", dependencies: ["Backprop", "BackpropCSV"],
+      path: "Examples/IrisClassifier", exclude: ["iris.csv"]),
 
     // MARK: - Tests
 

@@ -137,6 +137,27 @@ enum DataInput {
     return notes
   }
 
+  /// The column names in the header of the CSV file at `path`.
+  static func csvColumns(of path: String, reading: DataReading) throws -> [String] {
+    guard try format(of: path, given: reading.format) == .csv else {
+      throw CLIError("--sample-weight names a column of a CSV file; \(path) is not one")
+    }
+    // The header and the first row are enough for the names.
+    let bytes = try FileData.read(URL(fileURLWithPath: path))
+    let lineEnds = bytes.indices.lazy.filter { bytes[$0] == UInt8(ascii: "\n") }.prefix(2)
+    let head = bytes[..<(lineEnds.dropFirst().first ?? bytes.endIndex)]
+    return try DataTable(
+      csvText: String(decoding: head, as: UTF8.self), source: path, format: reading.csv
+    ).columnNames
+  }
+
+  /// The numbers of the column `name` of the CSV file at `path`, one a row.
+  static func csvColumn(_ name: String, of path: String, reading: DataReading) throws -> [Double] {
+    let values: Tensor<Double> = try DataTable.features(
+      csvFile: URL(fileURLWithPath: path), named: [name], format: reading.csv)
+    return values.scalars
+  }
+
   /// Whether a class name is a whole number, as classes read from whole-number targets are.
   static func isWholeNumber(_ name: String) -> Bool {
     Int(name.trimmingCharacters(in: .whitespaces)) != nil

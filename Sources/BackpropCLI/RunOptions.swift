@@ -117,6 +117,18 @@ struct RunOptions: ParsableArguments {
 
   @Option(
     help:
+      "Weigh classes in the training loss: balanced (n / (classes × n_class), as scikit-learn) or CLASS:WEIGHT,… (others weigh 1)."
+  )
+  var classWeight: String?
+
+  @Option(
+    help:
+      "A CSV column of each sample's weight in the training loss (not a feature), as scikit-learn's sample_weight."
+  )
+  var sampleWeight: String?
+
+  @Option(
+    help:
       "Regression targets: standardize for training (stored with the model; predict answers in the targets' units) or none (default standardize)."
   )
   var targetScale: String?
@@ -164,6 +176,8 @@ struct RunOptions: ParsableArguments {
       flags.scale = scale
       flags.schedule = schedule
       flags.targetScale = targetScale
+      flags.classWeight = classWeight
+      flags.sampleWeight = sampleWeight
       flags.earlyStopping = earlyStopping
       return flags
     }

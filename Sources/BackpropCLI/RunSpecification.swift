@@ -41,6 +41,8 @@ struct RunSpecification: Codable, Equatable {
   var earlyStopping: Int?
   var converge: Bool?
   var targetScale: String?
+  var classWeight: String?
+  var sampleWeight: String?
   var output: String?
   var history: String?
   var weights: String?
@@ -66,6 +68,8 @@ struct RunSpecification: Codable, Equatable {
     case earlyStopping = "early-stopping"
     case converge
     case targetScale = "target-scale"
+    case classWeight = "class-weight"
+    case sampleWeight = "sample-weight"
     case output, history, weights, plots
     case snapshotEvery = "snapshot-every"
     case checkpoint
@@ -121,6 +125,8 @@ struct RunSpecification: Codable, Equatable {
     earlyStopping = try value(.earlyStopping)
     converge = try value(.converge)
     targetScale = try value(.targetScale)
+    classWeight = try value(.classWeight)
+    sampleWeight = try value(.sampleWeight)
     output = try value(.output)
     history = try value(.history)
     weights = try value(.weights)
@@ -262,6 +268,8 @@ struct RunSpecification: Codable, Equatable {
     take(\.earlyStopping)
     take(\.converge)
     take(\.targetScale)
+    take(\.classWeight)
+    take(\.sampleWeight)
     take(\.output)
     take(\.history)
     take(\.weights)

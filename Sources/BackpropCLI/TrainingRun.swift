@@ -100,6 +100,7 @@ struct TrainingRun {
     if let loss = spec.loss { _ = try LossFunction(named: loss) }
     _ = try scaling(spec.scale)
     _ = try targetScaling(spec.targetScale)
+    _ = try classWeighting(spec.classWeight)
     if let epochs = spec.epochs, !(1...10_000_000).contains(epochs) {
       throw CLIError("--epochs must be in 1...10000000 (got \(epochs))")
     }
@@ -164,6 +165,24 @@ struct TrainingRun {
           + "parameters, whose training takes about \(gigabytes(bytes)); this machine has "
           + "\(gigabytes(available * 2)) of memory (at most half is used)")
     }
+  }
+
+  /// `balanced` or `name:weight,…`, as `--class-weight` takes it.
+  private static func classWeighting(_ text: String?) throws -> DataSet<Float>.ClassWeighting? {
+    guard let text else { return nil }
+    if text.lowercased() == "balanced" { return .balanced }
+    var weights: [String: Double] = [:]
+    for part in RunSpecification.parseNames(text) {
+      guard let colon = part.lastIndex(of: ":"), let weight = Double(part[part.index(after: colon)...]),
+        weight.isFinite, weight >= 0, colon != part.startIndex
+      else {
+        throw CLIError(
+          "--class-weight takes balanced or CLASS:WEIGHT,… with weights ≥ 0, such as "
+            + "spam:5,ham:1 (got '\(part)')")
+      }
+      weights[String(part[..<colon])] = weight
+    }
+    return .given(weights)
   }
 
   /// Whether regression targets are standardized for training (`standardize`, the default) or
@@ -242,7 +261,9 @@ struct TrainingRun {
             + "or scaling); a resumed run trains on the same data")
       }
     }
-    let train = try untrained.prepared(split.train)
+    let train = try Self.classWeighting(spec.classWeight).map {
+      try untrained.prepared(split.train).weightedByClass($0)
+    } ?? untrained.prepared(split.train)
     let validation = try split.validation.map { try untrained.prepared($0) }
 
     let kind = try OptimizerKind(named: spec.optimizer ?? "adam")
@@ -472,8 +493,11 @@ struct TrainingRun {
   ) {
     let spec = specification
     let named = try spec.loss.map(LossFunction.init(named:))
-    let data: DataSet<Float>
+    var data: DataSet<Float>
     var missing: (fill: MissingValueFill, changed: Int)?
+    if spec.sampleWeight != nil, spec.toy != nil {
+      throw CLIError("--sample-weight names a column of the data file; a toy data set has none")
+    }
     if let toy = spec.toy {
       data = try ToyData.named(
         toy, count: spec.samples ?? 400, noise: spec.noise ?? 0.1, seed: spec.seed ?? 1)
@@ -487,16 +511,25 @@ struct TrainingRun {
         spec.task.map { $0 == .classify ? .classes : .values }
         ?? named.map { $0.isClassification ? .classes : .values } ?? .automatic
       let reading = try readingOfSpecification()
+      let weightColumn = spec.sampleWeight
+      if weightColumn != nil, spec.missing == .drop {
+        throw CLIError("--sample-weight and --missing drop cannot be used together")
+      }
+      let features = try spec.features ?? weightColumn.map { column in
+        try DataInput.csvColumns(of: spec.data ?? "", reading: reading).filter {
+          $0 != column && !RunSpecification.parseNames(spec.target ?? "").contains($0)
+        }
+      }
       do {
         if let strategy = spec.missing {
           let loaded = try DataInput.load(
-            path: spec.data ?? "", target: spec.target, features: spec.features,
+            path: spec.data ?? "", target: spec.target, features: features,
             encoding: encoding, missing: strategy, reading: reading)
           data = loaded.data
           missing = (loaded.fill, loaded.changed)
         } else {
           data = try DataInput.load(
-            path: spec.data ?? "", target: spec.target, features: spec.features,
+            path: spec.data ?? "", target: spec.target, features: features,
             labels: spec.labels, encoding: encoding, reading: reading)
         }
       } catch let error as BackpropError
@@ -505,6 +538,14 @@ struct TrainingRun {
       {
         throw CLIError(
           "\(error) (every column but the target is a feature; choose them with --features)")
+      }
+      if let weightColumn {
+        let weights = try DataInput.csvColumn(weightColumn, of: spec.data ?? "", reading: reading)
+        do {
+          data = try data.weighted(by: weights)
+        } catch {
+          throw CLIError("--sample-weight \(weightColumn): \(error)")
+        }
       }
     }
     let isClassification = data.targetKind.classNames != nil

@@ -177,6 +177,44 @@ struct RunsPeopleKeepTests {
     #expect(rows.last?[3] != best[3])
   }
 
+  @Test func classAndSampleWeightsWeighTheTrainingLoss() throws {
+    var generator = SplitMix(seed: 5)
+    var lines = ["a,b,w,label"]
+    for index in 0..<90 {
+      let a = generator.uniform() * 2 - 1
+      let b = generator.uniform() * 2 - 1
+      // One rare class in ten.
+      lines.append("\(a),\(b),\(1 + index % 3),\(index % 10 == 0 ? "rare" : "common")")
+    }
+    try (lines.joined(separator: "\n") + "\n").write(
+      toFile: path("weights.csv"), atomically: true, encoding: .utf8)
+    func train(_ flags: [String], _ name: String) throws -> CommandResult {
+      try runBackprop(
+        ["train", "--data", path("weights.csv"), "--target", "label", "--epochs", "30", "--quiet",
+         "--output", path(name)] + flags)
+    }
+    let plain = try train([], "plain.json")
+    let balanced = try train(["--class-weight", "balanced"], "balanced.json")
+    let sampled = try train(["--sample-weight", "w"], "sampled.json")
+    let both = try train(["--class-weight", "rare:9", "--sample-weight", "w"], "both.json")
+    for result in [plain, balanced, sampled, both] {
+      #expect(result.status == 0, "\(result.standardError)")
+    }
+    #expect(try layers("balanced.json") != layers("plain.json"))
+    #expect(try layers("sampled.json") != layers("plain.json"))
+    // The weight column is not a feature.
+    let info = try runBackprop(["info", path("sampled.json")])
+    #expect(info.standardOutput.contains("features (2): a, b"), "\(info.standardOutput)")
+    #expect(try metadata("both.json")["specification"]?.contains("\"class-weight\":\"rare:9\"") == true)
+    for (flags, message) in [
+      (["--class-weight", "zebra:2"], "zebra"), (["--class-weight", "rare:-1"], "rare:-1"),
+      (["--sample-weight", "nope"], "nope"), (["--sample-weight", "label"], "label"),
+    ] {
+      let result = try train(flags, "bad.json")
+      #expect(result.status != 0 && result.standardError.contains(message), "\(flags): \(result.standardError)")
+    }
+  }
+
   @Test func badLayerAndScheduleTextIsAnErrorNamingIt() throws {
     let data = try writeData(rows: 20)
     for (flags, message) in [

@@ -51,6 +51,9 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   public let featureNames: [String]
   /// Whether the targets are classes or values, with their names.
   public let targetKind: TargetKind
+  /// Each sample's weight in the training loss (`[count, 1]`), as scikit-learn's
+  /// `sample_weight`; `nil` weighs every sample 1. See ``weighted(by:)``.
+  public let sampleWeights: Tensor<Scalar>?
 
   /// Creates a data set, checking that the shapes agree and every value is finite.
   ///
@@ -97,6 +100,7 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     self.targets = targets
     self.featureNames = names
     self.targetKind = kind
+    self.sampleWeights = nil
   }
 
   /// Creates a classification data set from class indices into `classNames`.
@@ -114,11 +118,84 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
       targetKind: .classification(column: targetColumn, classNames: classNames))
   }
 
-  private init(validFeatures: Tensor<Scalar>, targets: Tensor<Scalar>, like other: DataSet) {
+  private init(
+    validFeatures: Tensor<Scalar>, targets: Tensor<Scalar>, like other: DataSet,
+    sampleWeights: Tensor<Scalar>?
+  ) {
     self.features = validFeatures
     self.targets = targets
     self.featureNames = other.featureNames
     self.targetKind = other.targetKind
+    self.sampleWeights = sampleWeights
+  }
+
+  // MARK: Weights
+
+  /// The same samples, each weighing `weights[i]` in the training loss: the loss of a batch is
+  /// Σ wᵢ·ℓᵢ / Σ wᵢ over its samples (a mean loss; a summed loss is Σ wᵢ·ℓᵢ · n / Σ wᵢ), so that
+  /// weights that are all equal change nothing. Metrics stay unweighted.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` unless there is one finite,
+  ///   non-negative weight per sample and they are not all zero.
+  public func weighted(by weights: [Double]) throws -> DataSet {
+    guard weights.count == count else {
+      throw BackpropError.invalidArgument(
+        name: "sample weights", detail: "\(weights.count) weights for \(count) samples")
+    }
+    if let index = weights.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+      throw BackpropError.invalidArgument(
+        name: "sample weight of sample \(index)",
+        detail: "\(weights[index]) is not a finite number ≥ 0")
+    }
+    guard weights.contains(where: { $0 > 0 }) else {
+      throw BackpropError.invalidArgument(name: "sample weights", detail: "they are all 0")
+    }
+    let tensor = Tensor<Scalar>(validShape: [count, 1]) { buffer in
+      for index in buffer.indices { buffer[index] = Scalar(weights[index]) }
+    }
+    return DataSet(validFeatures: features, targets: targets, like: self, sampleWeights: tensor)
+  }
+
+  /// How much each class weighs in the training loss.
+  public enum ClassWeighting: Sendable, Equatable {
+    /// scikit-learn's `class_weight="balanced"`: class c weighs n / (k · n_c) for n samples of
+    /// k classes, n_c of them of class c, so that every class weighs as much in all.
+    case balanced
+    /// The weight of each class by name; a class not named weighs 1.
+    case given([String: Double])
+  }
+
+  /// The same samples weighted by their class, times any weights they had (as scikit-learn
+  /// multiplies `class_weight` and `sample_weight`).
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for regression data, a name that
+  ///   is not a class, or a weight that is not finite and ≥ 0.
+  public func weightedByClass(_ weighting: ClassWeighting) throws -> DataSet {
+    guard let names = targetKind.classNames, let labels = try? targets.argmax(alongAxis: -1) else {
+      throw BackpropError.invalidArgument(
+        name: "class weights", detail: "the targets are values, not classes")
+    }
+    let classWeights: [Double]
+    switch weighting {
+    case .balanced:
+      var counts = [Int](repeating: 0, count: names.count)
+      for label in labels { counts[label] += 1 }
+      classWeights = counts.map {
+        $0 == 0 ? 0 : Double(count) / (Double(names.count) * Double($0))
+      }
+    case .given(let weights):
+      if let unknown = weights.keys.sorted().first(where: { !names.contains($0) }) {
+        throw BackpropError.invalidArgument(
+          name: "class weight of '\(unknown)'",
+          detail: "there is no such class; the classes are \(names.joined(separator: ", "))")
+      }
+      classWeights = names.map { weights[$0] ?? 1 }
+    }
+    let previous = sampleWeights?.scalars.map { Double($0) }
+    return try weighted(
+      by: labels.enumerated().map { index, label in
+        classWeights[label] * (previous?[index] ?? 1)
+      })
   }
 
   private static func requireFinite(_ tensor: Tensor<Scalar>, what: String, names: [String]) throws
@@ -156,7 +233,7 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     }
     return DataSet(
       validFeatures: Self.rows(indices, of: features), targets: Self.rows(indices, of: targets),
-      like: self)
+      like: self, sampleWeights: sampleWeights.map { Self.rows(indices, of: $0) })
   }
 
   static func rows(_ indices: [Int], of tensor: Tensor<Scalar>) -> Tensor<Scalar> {
@@ -218,6 +295,23 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
       test: testCount > 0 ? try subset(Array(order[(trainCount + validationCount)...])) : nil)
   }
 
+  /// Splits the samples into a training and a test part, `testFraction` of them (rounded down)
+  /// for the test, after shuffling them with `seed`, as scikit-learn's `train_test_split`.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` when the fraction is outside
+  ///   (0, 1) or either part would be empty.
+  public func split(testFraction: Double, seed: UInt64) throws -> (
+    train: DataSet, test: DataSet
+  ) {
+    let parts = try split(validationFraction: 0, testFraction: testFraction, seed: seed)
+    guard let test = parts.test else {
+      throw BackpropError.invalidArgument(
+        name: "test fraction",
+        detail: "\(testFraction) of \(count) samples leaves no test sample")
+    }
+    return (parts.train, test)
+  }
+
   /// The data cut into batches of `size` samples (the last may be smaller), shuffled by
   /// `generator` when one is given, in order otherwise.
   ///
@@ -237,16 +331,19 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     }
   }
 
-  /// Calls `body` with the features and the targets, row-major.
+  /// Calls `body` with the features, the targets and the sample weights (if any), row-major.
   func withRows<Result>(
-    _ body: (UnsafePointer<Scalar>, UnsafePointer<Scalar>) throws -> Result
+    _ body: (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) throws -> Result
   ) throws -> Result {
     try features.withUnsafeBufferPointer { features in
       try targets.withUnsafeBufferPointer { targets in
         guard let features = features.baseAddress, let targets = targets.baseAddress else {
           throw BackpropError.invalidArgument(name: "data", detail: "there are no samples")
         }
-        return try body(features, targets)
+        guard let sampleWeights else { return try body(features, targets, nil) }
+        return try sampleWeights.withUnsafeBufferPointer { weights in
+          try body(features, targets, weights.baseAddress)
+        }
       }
     }
   }
@@ -256,7 +353,9 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when the scaling was
   ///   fitted to a different number of features.
   public func scaled(by scaling: FeatureScaling) throws -> DataSet {
-    DataSet(validFeatures: try scaling.apply(to: features), targets: targets, like: self)
+    DataSet(
+      validFeatures: try scaling.apply(to: features), targets: targets, like: self,
+      sampleWeights: sampleWeights)
   }
 
   /// The same samples with their regression targets mapped through `scaling` (fitted to the
@@ -270,7 +369,9 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
       throw BackpropError.invalidArgument(
         name: "target scaling", detail: "classes are not scaled; only regression targets are")
     }
-    return DataSet(validFeatures: features, targets: try scaling.apply(to: targets), like: self)
+    return DataSet(
+      validFeatures: features, targets: try scaling.apply(to: targets), like: self,
+      sampleWeights: sampleWeights)
   }
 }
 

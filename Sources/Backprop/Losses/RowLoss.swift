@@ -58,7 +58,8 @@ extension RowLoss {
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for an empty batch.
   func recorded<Scalar: TensorScalar>(
-    _ input: Variable<Scalar>, target: Tensor<Scalar>, rows: Int, operation: String
+    _ input: Variable<Scalar>, target: Tensor<Scalar>, rows: Int, operation: String,
+    weighting: RowWeighting<Scalar>? = nil
   ) throws -> Variable<Scalar> {
     let count = input.value.count
     guard count > 0, rows > 0 else {
@@ -79,6 +80,7 @@ extension RowLoss {
             rowTerms(
               input: work, targets: target, delta: delta, losses: losses, rows: rows,
               width: width, scale: scale)
+            weighting?.apply(rows: 0..<rows, delta: delta, losses: losses, width: width)
             return Self.total(losses, rows: rows, scale: scale)
           }
         }
@@ -88,6 +90,38 @@ extension RowLoss {
     return Variable.record(Tensor(total), operation: operation, inputs: [input]) { gradient in
       let factor = gradient.scalar ?? 1
       return [factor == 1 ? gradientOfInput : gradientOfInput.map { $0 * factor }]
+    }
+  }
+}
+
+/// The sample weights of a batch, applied to the row terms and δ that a ``RowLoss`` has
+/// computed: row r's term and δ are multiplied by w_r · n / Σw, so that the batch's loss is
+/// Σ w_r·ℓ_r / Σ w (for a mean) and equal weights change nothing. Both training paths apply it
+/// here, after the loss's own definition.
+struct RowWeighting<Scalar: TensorScalar> {
+  /// The batch's weights, one a row.
+  let weights: UnsafePointer<Scalar>
+  /// n / Σw over the batch.
+  let factor: Scalar
+
+  /// The weighting of `rows` rows with `weights`; `nil` when the batch's weights sum to 0
+  /// (none of its samples counts, so its loss and gradient are 0).
+  init(weights: UnsafePointer<Scalar>, rows: Int) {
+    var sum = 0.0
+    for row in 0..<rows { sum += Double(weights[row]) }
+    self.weights = weights
+    self.factor = sum > 0 ? Scalar(Double(rows) / sum) : 0
+  }
+
+  /// Weighs the terms and δ rows of `rows` (indices into the batch).
+  func apply(
+    rows: Range<Int>, delta: UnsafeMutablePointer<Scalar>, losses: UnsafeMutablePointer<Scalar>,
+    width: Int
+  ) {
+    for row in rows {
+      let weight = weights[row] * factor
+      losses[row] *= weight
+      for element in (row * width)..<((row + 1) * width) { delta[element] *= weight }
     }
   }
 }

@@ -187,12 +187,14 @@ extension Layer {
     let (inputs, width) = (data.featureCount, data.targetKind.width)
     let size = min(configuration.batchSize, data.count)
     let batchCount = (data.count + size - 1) / size
+    let weighted = data.sampleWeights != nil
     let gathered =
-      generator == nil ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width)
+      generator == nil
+      ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width, weighted: weighted)
     state.history.stopReason = nil
     defer { capture(into: &state, optimizer: optimizer) }
 
-    try data.withRows { features, targets in
+    try data.withRows { features, targets, weights in
       for epoch in (state.epochsCompleted + 1)..<max(epochs + 1, state.epochsCompleted + 1) {
         let rate = configuration.schedule.learningRate(
           epoch: epoch, initial: initialRate,
@@ -208,9 +210,10 @@ extension Layer {
               batchNumber = batch + 1
               let start = batch * size
               let rows = min(size, data.count - start)
-              var (x, t) = (features + start * inputs, targets + start * width)
+              var (x, t, w) = (features + start * inputs, targets + start * width, weights.map { $0 + start })
               if let order, let gathered {
-                (x, t) = gathered.gather(order[start..<(start + rows)], features, targets)
+                (x, t, w) = gathered.gather(
+                  order[start..<(start + rows)], features, targets, weights)
               }
               let batchLoss: Double
               if let engine {
@@ -223,12 +226,12 @@ extension Layer {
                   : nil
                 batchLoss = try engine.fitStep(
                   features: x, targets: t, batch: rows, optimizer: optimizer, descent: descent,
-                  upcomingFeatures: upcoming, tally: &tally)
+                  upcomingFeatures: upcoming, weights: w, tally: &tally)
               } else {
                 let target = Tensor(copying: t, shape: [rows, width])
                 let result = try graphStep(
                   input: Tensor(copying: x, shape: [rows, inputs]), target: target, loss: loss,
-                  optimizer: optimizer)
+                  optimizer: optimizer, weights: w)
                 batchLoss = Double(result.loss)
                 try tally.add(prediction: result.output, target: target)
               }
@@ -375,27 +378,34 @@ extension Layer {
 final class BatchBuffer<Scalar: TensorScalar> {
   private let features: UnsafeMutablePointer<Scalar>
   private let targets: UnsafeMutablePointer<Scalar>
+  private let weights: UnsafeMutablePointer<Scalar>?
   private let inputs: Int
   private let width: Int
 
-  /// Buffers for up to `rows` samples of `inputs` features and `width` targets.
-  init(rows: Int, inputs: Int, width: Int) {
+  /// Buffers for up to `rows` samples of `inputs` features and `width` targets, and their
+  /// weights when `weighted`.
+  init(rows: Int, inputs: Int, width: Int, weighted: Bool = false) {
     features = .allocate(capacity: max(rows * inputs, 1))
     targets = .allocate(capacity: max(rows * width, 1))
+    weights = weighted ? .allocate(capacity: max(rows, 1)) : nil
     (self.inputs, self.width) = (inputs, width)
   }
 
   deinit {
     features.deallocate()
     targets.deallocate()
+    weights?.deallocate()
   }
 
-  /// Copies the samples at `indices` of row-major `allFeatures` and `allTargets` into the
-  /// buffers, in order, and returns them.
+  /// Copies the samples at `indices` of row-major `allFeatures`, `allTargets` and
+  /// `allWeights` into the buffers, in order, and returns them.
   func gather(
     _ indices: ArraySlice<Int>, _ allFeatures: UnsafePointer<Scalar>,
-    _ allTargets: UnsafePointer<Scalar>
-  ) -> (UnsafePointer<Scalar>, UnsafePointer<Scalar>) {
+    _ allTargets: UnsafePointer<Scalar>, _ allWeights: UnsafePointer<Scalar>? = nil
+  ) -> (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) {
+    if let weights, let allWeights {
+      for (row, index) in indices.enumerated() { weights[row] = allWeights[index] }
+    }
     let (featureBytes, targetBytes) = (
       inputs * MemoryLayout<Scalar>.stride, width * MemoryLayout<Scalar>.stride
     )
@@ -412,6 +422,6 @@ final class BatchBuffer<Scalar: TensorScalar> {
           from: allTargets + index * width, byteCount: targetBytes)
       }
     }
-    return (UnsafePointer(features), UnsafePointer(targets))
+    return (UnsafePointer(features), UnsafePointer(targets), weights.map { UnsafePointer($0) })
   }
 }

@@ -169,13 +169,15 @@ final class FusedStep<Scalar: TensorScalar> {
   func step(
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
     optimizer: any Optimizer<Scalar>, descent: SGD<Scalar>?,
-    upcomingFeatures: UnsafeRawBufferPointer? = nil
+    upcomingFeatures: UnsafeRawBufferPointer? = nil, weights: UnsafePointer<Scalar>? = nil
   ) throws -> Scalar {
     guard batch > 0 else {
       throw BackpropError.invalidArgument(
         name: "batch for \(lossDescription)", detail: "the batch is empty (0 samples)")
     }
-    let pass = try prepare(batch: batch, targets: targets, dropping: TrainingMode.isTraining)
+    let pass = try prepare(
+      batch: batch, targets: targets, dropping: TrainingMode.isTraining,
+      weighting: weights.map { RowWeighting(weights: $0, rows: batch) })
     let lossValue = pass.run(features: features, through: .backward, warming: upcomingFeatures)
     guard lossValue.isFinite else {
       throw BackpropError.nonFiniteLoss(value: Double(lossValue), epoch: nil)
@@ -233,11 +235,12 @@ final class FusedStep<Scalar: TensorScalar> {
   func fitStep(
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
     optimizer: any Optimizer<Scalar>, descent: SGD<Scalar>?,
-    upcomingFeatures: UnsafeRawBufferPointer?, tally: inout MetricTally
+    upcomingFeatures: UnsafeRawBufferPointer?, weights: UnsafePointer<Scalar>?,
+    tally: inout MetricTally
   ) throws -> Double {
     let loss = try step(
       features: features, targets: targets, batch: batch, optimizer: optimizer, descent: descent,
-      upcomingFeatures: upcomingFeatures)
+      upcomingFeatures: upcomingFeatures, weights: weights)
     tally.add(predicted: output, expected: targets, rows: batch, width: outputCount)
     return Double(loss)
   }
@@ -278,7 +281,10 @@ final class FusedStep<Scalar: TensorScalar> {
 
   /// Sizes the buffers, fixes each parameter's storage for the step, and draws the dropout
   /// masks (serially, in the order the graph draws them).
-  private func prepare(batch: Int, targets: UnsafePointer<Scalar>?, dropping: Bool) throws -> Pass {
+  private func prepare(
+    batch: Int, targets: UnsafePointer<Scalar>?, dropping: Bool,
+    weighting: RowWeighting<Scalar>? = nil
+  ) throws -> Pass {
     reserve(batch: batch)
     // Each parameter's storage is made unique once a step and then used through its address, so
     // that no use checks exclusivity or counts references; nothing else touches it meanwhile.
@@ -306,7 +312,8 @@ final class FusedStep<Scalar: TensorScalar> {
     return Pass(
       layouts: layouts, activations: activations, dropped: dropped, masks: masked,
       deltas: deltas, addresses: parameterAddresses, sampleLosses: sampleLosses, loss: loss,
-      scale: Scalar(loss.scale(rows: batch, width: width)), batch: batch, targets: targets)
+      scale: Scalar(loss.scale(rows: batch, width: width)), batch: batch, targets: targets,
+      weighting: weighting)
   }
 
   /// How far a pass goes.
@@ -334,6 +341,8 @@ final class FusedStep<Scalar: TensorScalar> {
     let scale: Scalar
     let batch: Int
     let targets: UnsafePointer<Scalar>?
+    /// The batch's sample weights, if it has any.
+    let weighting: RowWeighting<Scalar>?
 
     /// What stage `index` reads: the previous stage's output, after its dropout if any.
     func input(of index: Int) -> UnsafePointer<Scalar> {
@@ -425,6 +434,7 @@ final class FusedStep<Scalar: TensorScalar> {
       loss.rowTerms(
         input: activations[last] + offset, targets: targets + offset, delta: deltas[last] + offset,
         losses: sampleLosses + rows.lowerBound, rows: count, width: width, scale: scale)
+      weighting?.apply(rows: rows, delta: deltas[last], losses: sampleLosses, width: width)
       guard extent == .backward else { return }
       layouts[last].activation.multiplyByDerivative(
         deltas[last] + offset, output: activations[last] + offset, count: count * width)

@@ -240,7 +240,7 @@ extension Layer {
     let engine = fusedStep(for: loss)
     try engine?.loss.checkTargets(data.targets)
     let width = data.targetKind.width
-    try data.withRows { features, targets in
+    try data.withRows { features, targets, _ in
       for start in stride(from: 0, to: data.count, by: batchSize) {
         let rows = min(batchSize, data.count - start)
         let (x, t) = (features + start * data.featureCount, targets + start * width)

@@ -84,11 +84,25 @@ extension Layer {
   /// The graph's step, which also returns the model's output.
   func graphStep(
     input: Tensor<Scalar>, target: Tensor<Scalar>, loss: some Loss,
-    optimizer: some Optimizer<Scalar>
+    optimizer: some Optimizer<Scalar>, weights: UnsafePointer<Scalar>? = nil
   ) throws -> (loss: Scalar, output: Tensor<Scalar>) {
     optimizer.zeroGradients()
     let output = try self(Variable(input))
-    let lossValue = try loss(output, target)
+    let lossValue: Variable<Scalar>
+    if let weights {
+      // Weighted rows need the loss's row terms: a built-in loss's.
+      guard let rowLoss = ((loss as? LossFunction)?.loss ?? loss) as? any RowLoss else {
+        throw BackpropError.invalidArgument(
+          name: "sample weights with \(loss)", detail: "only the built-in losses take weights")
+      }
+      try requireSameShape(output, target, loss: loss)
+      try rowLoss.checkTargets(target)
+      lossValue = try rowLoss.recorded(
+        output, target: target, rows: output.shape[0], operation: "weighted \(loss)",
+        weighting: RowWeighting(weights: weights, rows: output.shape[0]))
+    } else {
+      lossValue = try loss(output, target)
+    }
     let scalar = lossValue.value.scalar ?? .nan
     guard scalar.isFinite else {
       throw BackpropError.nonFiniteLoss(value: Double(scalar), epoch: nil)
@@ -96,6 +110,19 @@ extension Layer {
     try lossValue.backward()
     optimizer.step()
     return (scalar, output.value)
+  }
+}
+
+extension Layer {
+  /// Throws unless a batch's outputs have its targets' shape.
+  private func requireSameShape(_ output: Variable<Scalar>, _ target: Tensor<Scalar>, loss: some Loss)
+    throws
+  {
+    guard output.shape == target.shape, output.value.rank == 2 else {
+      throw BackpropError.shapeMismatch(
+        operation: "\(loss)", shapes: [output.shape, target.shape],
+        detail: "the model's outputs must have the targets' shape")
+    }
   }
 }
 
