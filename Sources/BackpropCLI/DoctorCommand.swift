@@ -70,7 +70,8 @@ struct DoctorCommand: ParsableCommand {
   }
 
   private func shape(_ data: DataSet<Float>, _ layers: [HiddenLayer]) -> String {
-    ([data.featureCount] + layers.map(\.size) + [data.targetKind.width]).map(String.init).joined(separator: "-")
+    ([data.featureCount] + layers.map(\.size) + [data.targetKind.width]).map(String.init).joined(
+      separator: "-")
   }
 
   private func summary(of history: History, shape: String) -> String {

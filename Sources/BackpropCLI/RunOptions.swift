@@ -135,7 +135,8 @@ struct RunOptions: ParsableArguments {
 
   @Option(
     help:
-      "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN], plateau[:PATIENCE[:FACTOR[:MIN]]].")
+      "Learning-rate schedule: constant, step:EVERY:FACTOR, exponential:DECAY, cosine[:MIN], plateau[:PATIENCE[:FACTOR[:MIN]]]."
+  )
   var schedule: String?
 
   @Option(help: "Stop after this many epochs without improvement, restoring the best weights.")

@@ -344,7 +344,8 @@ struct HiddenLayer: Codable, Equatable {
     let text = try container.decode(String.self)
     guard let layer = HiddenLayer(parsing: text) else {
       throw DecodingError.dataCorruptedError(
-        in: container, debugDescription: "a layer is a positive size or SIZE:ACTIVATION, not '\(text)'")
+        in: container,
+        debugDescription: "a layer is a positive size or SIZE:ACTIVATION, not '\(text)'")
     }
     self = layer
   }

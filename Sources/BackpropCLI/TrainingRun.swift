@@ -104,7 +104,9 @@ struct TrainingRun {
     if let epochs = spec.epochs, !(1...10_000_000).contains(epochs) {
       throw CLIError("--epochs must be in 1...10000000 (got \(epochs))")
     }
-    for (flag, value) in [("--checkpoint-every", spec.checkpointEvery), ("--log-every", spec.logEvery)] {
+    for (flag, value) in [
+      ("--checkpoint-every", spec.checkpointEvery), ("--log-every", spec.logEvery),
+    ] {
       if let value, !(1...10_000_000).contains(value) {
         throw CLIError("\(flag) must be in 1...10000000 (got \(value))")
       }
@@ -173,7 +175,8 @@ struct TrainingRun {
     if text.lowercased() == "balanced" { return .balanced }
     var weights: [String: Double] = [:]
     for part in RunSpecification.parseNames(text) {
-      guard let colon = part.lastIndex(of: ":"), let weight = Double(part[part.index(after: colon)...]),
+      guard let colon = part.lastIndex(of: ":"),
+        let weight = Double(part[part.index(after: colon)...]),
         weight.isFinite, weight >= 0, colon != part.startIndex
       else {
         throw CLIError(
@@ -261,9 +264,10 @@ struct TrainingRun {
             + "or scaling); a resumed run trains on the same data")
       }
     }
-    let train = try Self.classWeighting(spec.classWeight).map {
-      try untrained.prepared(split.train).weightedByClass($0)
-    } ?? untrained.prepared(split.train)
+    let train =
+      try Self.classWeighting(spec.classWeight).map {
+        try untrained.prepared(split.train).weightedByClass($0)
+      } ?? untrained.prepared(split.train)
     let validation = try split.validation.map { try untrained.prepared($0) }
 
     let kind = try OptimizerKind(named: spec.optimizer ?? "adam")
@@ -298,6 +302,19 @@ struct TrainingRun {
           "note: the targets are standardized for training (stored with the model; "
             + "--target-scale none does not): the loss is of the standardized targets, and mse, "
             + "mae and r2 are in the targets' units")
+      }
+      if spec.classWeight != nil || spec.sampleWeight != nil {
+        let by = [
+          spec.classWeight.map { "class (\($0))" }, spec.sampleWeight.map { "column '\($0)'" },
+        ].compactMap { $0 }.joined(separator: " and ")
+        print(
+          "note: the training loss weighs each sample by its \(by): Σ w·loss / Σ w a batch; "
+            + "the metrics are not weighted")
+      }
+      if spec.converge == true, spec.earlyStopping == nil {
+        print(
+          "note: training stops when the loss has not improved by a relative 1e-4 for 10 epochs "
+            + "(at most \(epochs) epochs); --epochs N runs exactly N")
       }
       if let state = resumed?.trainingState {
         print("resuming after epoch \(state.epochsCompleted), up to epoch \(epochs)")
@@ -393,7 +410,8 @@ struct TrainingRun {
     // them), in the targets' units, on each part of the data; a diverged run's last good
     // weights may give no finite output, so it reports none.
     var results: [(String, Double)] = []
-    let measured = stop.diverged ? [] : [("", split.train), ("val_", split.validation), ("test_", split.test)]
+    let measured =
+      stop.diverged ? [] : [("", split.train), ("val_", split.validation), ("test_", split.test)]
     for (prefix, part) in measured {
       guard let part else { continue }
       let evaluation = try outcome.model.evaluate(on: part)
@@ -515,11 +533,13 @@ struct TrainingRun {
       if weightColumn != nil, spec.missing == .drop {
         throw CLIError("--sample-weight and --missing drop cannot be used together")
       }
-      let features = try spec.features ?? weightColumn.map { column in
-        try DataInput.csvColumns(of: spec.data ?? "", reading: reading).filter {
-          $0 != column && !RunSpecification.parseNames(spec.target ?? "").contains($0)
+      let features =
+        try spec.features
+        ?? weightColumn.map { column in
+          try DataInput.csvColumns(of: spec.data ?? "", reading: reading).filter {
+            $0 != column && !RunSpecification.parseNames(spec.target ?? "").contains($0)
+          }
         }
-      }
       do {
         if let strategy = spec.missing {
           let loaded = try DataInput.load(

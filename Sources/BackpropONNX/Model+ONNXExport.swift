@@ -91,6 +91,14 @@ extension Model {
           graph.node("Identity", [current], output: ONNXFormat.probabilitiesName), width: width)
       }
     } else {
+      if let targetScaling {
+        // The network was trained on standardized targets: back to their units.
+        let scales = graph.constant("target.scales", shape: [width], targetScaling.scales)
+        let offsets = graph.constant("target.offsets", shape: [width], targetScaling.offsets)
+        current = graph.node(
+          "Add", [graph.node("Mul", [current, scales], name: "target.scaled"), offsets],
+          name: "target")
+      }
       graph.output(
         graph.node("Identity", [current], output: ONNXFormat.predictionName), width: width)
     }

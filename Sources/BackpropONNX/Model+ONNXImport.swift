@@ -66,6 +66,18 @@ extension Model {
             method: storedScaling?.method ?? .standardize, offsets: offsets, scales: scales)
       } catch { throw fail("the scaling's Sub and Div", error) }
     }
+    var targetScaling: FeatureScaling?
+    if let scales = reader.targetScales {
+      let stored = metadata[InterchangeMetadata.targetScaling].flatMap {
+        try? JSONDecoder().decode(FeatureScaling.self, from: Data($0.utf8))
+      }
+      let offsets = reader.targetOffsets ?? Array(repeating: 0, count: scales.count)
+      do {
+        targetScaling =
+          agree(stored?.offsets, offsets) && agree(stored?.scales, scales)
+          ? stored : try FeatureScaling(method: .standardize, offsets: offsets, scales: scales)
+      } catch { throw fail("the targets' Mul and Add", error) }
+    }
     var fill: MissingValueFill?
     if let values = reader.fill {
       do {
@@ -77,8 +89,8 @@ extension Model {
     }
     try self.init(
       importing: reader.linears, activations: reader.activations, loss: loss,
-      classNames: classNames, scaling: scaling, missingValues: fill, metadata: metadata,
-      source: source)
+      classNames: classNames, scaling: scaling, targetScaling: targetScaling, missingValues: fill,
+      metadata: metadata, source: source)
   }
 }
 
@@ -91,6 +103,10 @@ struct ONNXChainReader {
   private(set) var activations: [String] = []
   private(set) var offsets: [Double]?
   private(set) var scales: [Double]?
+  /// The outputs' y · targetScales + targetOffsets after the last layer, as Backprop exports a
+  /// regressor trained on standardized targets.
+  private(set) var targetScales: [Double]?
+  private(set) var targetOffsets: [Double]?
   private(set) var fill: [Double]?
 
   private var constants: [String: (shape: [Int], values: [Double])] = [:]
@@ -103,7 +119,7 @@ struct ONNXChainReader {
   /// The operators an MLP's graph is read from.
   static let operators = [
     "Gemm", "MatMul", "Add", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "Softmax", "Identity",
-    "Dropout", "Flatten", "Sub", "Div", "IsNaN", "Where", "Constant",
+    "Dropout", "Flatten", "Sub", "Div", "IsNaN", "Where", "Constant", "Mul",
   ]
 
   init(source: String) { self.source = source }
@@ -225,6 +241,17 @@ struct ONNXChainReader {
       }
       try addLinear(try constant(1), transposed: false, bias: nil, location: location)
       awaitsBias = true
+    case "Mul":
+      guard !linears.isEmpty, targetScales == nil else {
+        throw fail(location, "a Mul is read only once, after the last layer (the targets' scales)")
+      }
+      targetScales = try vector(constant(1))
+      awaitsBias = false
+    case "Add" where targetScales != nil && !awaitsBias:
+      guard targetOffsets == nil, node.input.first == current else {
+        throw fail(location, "only y · scales + offsets, once, is read after the last layer")
+      }
+      targetOffsets = try vector(constant(1))
     case "Add":
       guard awaitsBias, let last = linears.indices.last else {
         throw fail(location, "an Add is read only as the bias of the MatMul before it")

@@ -30,13 +30,17 @@ struct RunsPeopleKeepTests {
 
   /// The `layers` of a model file: its weights, without the metadata and training state.
   func layers(_ name: String) throws -> String {
-    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(name))))
+    let object = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: path(name))))
     let layers = (object as? [String: Any])?["layers"] ?? []
-    return String(decoding: try JSONSerialization.data(withJSONObject: layers, options: .sortedKeys), as: UTF8.self)
+    return String(
+      decoding: try JSONSerialization.data(withJSONObject: layers, options: .sortedKeys),
+      as: UTF8.self)
   }
 
   func metadata(_ name: String) throws -> [String: String] {
-    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(name))))
+    let object = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: path(name))))
     return ((object as? [String: Any])?["metadata"] as? [String: String]) ?? [:]
   }
 
@@ -59,7 +63,8 @@ struct RunsPeopleKeepTests {
     ])
     #expect(exact.status == 0, "\(exact.standardError)")
     let lines = exact.standardOutput.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
-    #expect(lines.map { String($0.prefix(9)) } == ["epoch 1/7", "epoch 3/7", "epoch 6/7", "epoch 7/7"])
+    #expect(
+      lines.map { String($0.prefix(9)) } == ["epoch 1/7", "epoch 3/7", "epoch 6/7", "epoch 7/7"])
     #expect(try metadata("exact.json")["epochs-run"] == "7")
   }
 
@@ -80,9 +85,12 @@ struct RunsPeopleKeepTests {
       }, uniquingKeysWith: { $1 })
     #expect((values["r2"] ?? 0) > 0.95, "\(evaluate.standardOutput)")
     // MSE in the targets' units (prices vary by ~1000), the loss in standardized ones.
-    #expect((values["mse"] ?? 0) > 100 && (values["loss"] ?? 1) < 0.05, "\(evaluate.standardOutput)")
+    #expect(
+      (values["mse"] ?? 0) > 100 && (values["loss"] ?? 1) < 0.05, "\(evaluate.standardOutput)")
     let predict = try runBackprop(["predict", "--model", path("price.json"), "--data", data])
-    let first = predict.standardOutput.split(separator: "\n").dropFirst().first.flatMap { Double($0) }
+    let first = predict.standardOutput.split(separator: "\n").dropFirst().first.flatMap {
+      Double($0)
+    }
     #expect((first ?? 0) > 2000 && (first ?? 0) < 8000, "\(predict.standardOutput.prefix(80))")
     let info = try runBackprop(["info", path("price.json")])
     #expect(info.standardOutput.contains("target scaling: standardize"))
@@ -97,8 +105,10 @@ struct RunsPeopleKeepTests {
     ]
     for optimizer in [["--optimizer", "adam"], ["--optimizer", "sgd", "--momentum", "0.9"]] {
       let whole = try runBackprop(
-        ["train"] + common + optimizer + ["--epochs", "20", "--output", path("whole.json"),
-          "--history", path("whole.csv")])
+        ["train"] + common + optimizer + [
+          "--epochs", "20", "--output", path("whole.json"),
+          "--history", path("whole.csv"),
+        ])
       #expect(whole.status == 0, "\(whole.standardError)")
       let first = try runBackprop(
         ["train"] + common + optimizer + ["--epochs", "10", "--output", path("first.json")])
@@ -142,7 +152,9 @@ struct RunsPeopleKeepTests {
     #expect(try layers(last) == layers("final.json"))
     // best.json holds the epoch with the lowest validation loss.
     let rows = try String(contentsOfFile: path("history.csv"), encoding: .utf8)
-      .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
+      .split(separator: "\n").dropFirst().map {
+        $0.split(separator: ",").map { Double($0) ?? .nan }
+      }
     let bestEpoch = rows.min { $0[3] < $1[3] }.map { Int($0[0]) } ?? 0
     #expect(try metadata(best)["epochs-run"] == String(bestEpoch))
     let resumed = try runBackprop([
@@ -166,7 +178,9 @@ struct RunsPeopleKeepTests {
     #expect(run.status == 0, "\(run.standardError)")
     #expect(run.standardOutput.contains("stopped early; restored the weights of epoch"))
     let rows = try String(contentsOfFile: path("history.csv"), encoding: .utf8)
-      .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
+      .split(separator: "\n").dropFirst().map {
+        $0.split(separator: ",").map { Double($0) ?? .nan }
+      }
     let best = rows.min { $0[3] < $1[3] } ?? []
     #expect(rows.count < 200 && !best.isEmpty)
     let metadata = try metadata("stopped.json")
@@ -190,8 +204,10 @@ struct RunsPeopleKeepTests {
       toFile: path("weights.csv"), atomically: true, encoding: .utf8)
     func train(_ flags: [String], _ name: String) throws -> CommandResult {
       try runBackprop(
-        ["train", "--data", path("weights.csv"), "--target", "label", "--epochs", "30", "--quiet",
-         "--output", path(name)] + flags)
+        [
+          "train", "--data", path("weights.csv"), "--target", "label", "--epochs", "30", "--quiet",
+          "--output", path(name),
+        ] + flags)
     }
     let plain = try train([], "plain.json")
     let balanced = try train(["--class-weight", "balanced"], "balanced.json")
@@ -205,13 +221,16 @@ struct RunsPeopleKeepTests {
     // The weight column is not a feature.
     let info = try runBackprop(["info", path("sampled.json")])
     #expect(info.standardOutput.contains("features (2): a, b"), "\(info.standardOutput)")
-    #expect(try metadata("both.json")["specification"]?.contains("\"class-weight\":\"rare:9\"") == true)
+    #expect(
+      try metadata("both.json")["specification"]?.contains("\"class-weight\":\"rare:9\"") == true)
     for (flags, message) in [
       (["--class-weight", "zebra:2"], "zebra"), (["--class-weight", "rare:-1"], "rare:-1"),
       (["--sample-weight", "nope"], "nope"), (["--sample-weight", "label"], "label"),
     ] {
       let result = try train(flags, "bad.json")
-      #expect(result.status != 0 && result.standardError.contains(message), "\(flags): \(result.standardError)")
+      #expect(
+        result.status != 0 && result.standardError.contains(message),
+        "\(flags): \(result.standardError)")
     }
   }
 

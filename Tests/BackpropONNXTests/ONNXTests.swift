@@ -20,6 +20,8 @@ struct ONNXTests {
     return try Model(
       network: network, featureNames: ["p", "q", "r"], targetKind: target,
       scaling: FeatureScaling(method: .standardize, offsets: [1, -2, 0.3], scales: [2, 0.5, 3]),
+      targetScaling: loss == .meanSquaredError
+        ? FeatureScaling(method: .standardize, offsets: [1000, -3], scales: [250, 0.125]) : nil,
       missingValues: MissingValueFill(strategy: .median, values: [0.5, 1.5, -1]), loss: loss)
   }
 
@@ -43,7 +45,13 @@ struct ONNXTests {
     #expect(imported.targetKind == original.targetKind)
     #expect(
       imported.scaling == original.scaling && imported.missingValues == original.missingValues)
+    #expect(imported.targetScaling == original.targetScaling)
     #expect(imported.loss == loss)
+    // Without the metadata, the graph's own Mul and Add give the targets' units back.
+    var proto = try Onnx_ModelProto(serializedBytes: try original.onnxData())
+    proto.metadataProps = []
+    let bare = try Model<Float>(onnxData: try proto.serializedData(), source: "bare.onnx")
+    #expect(bare.targetScaling?.scales == original.targetScaling?.scales)
   }
 
   /// The graph holds the operators the documentation names, in order, at opset 17.

@@ -81,7 +81,8 @@ struct SampleWeightTests {
     let perClass: [Double] = [12.0 / 18, 12.0 / 6, 12.0 / 12]
     let expected: [Double] = labels.map { perClass[$0] }
     #expect(balanced == expected)
-    let given = try data.weighted(by: Array(repeating: 2, count: 12))
+    let given =
+      try data.weighted(by: Array(repeating: 2, count: 12))
       .weightedByClass(.given(["b": 5])).sampleWeights?.scalars ?? []
     let expectedGiven: [Double] = labels.map { $0 == 1 ? 10 : 2 }
     #expect(given == expectedGiven)

@@ -61,7 +61,8 @@ struct TrainingStateTests {
     let (whole, wholeWeights, _) = try train(
       legs: [60], optimizer: .adam, schedule: .constant, earlyStopping: rule)
     guard case .earlyStopped(let best) = whole.stopReason else {
-      Issue.record("expected an early stop within 60 epochs, got \(String(describing: whole.stopReason))")
+      Issue.record(
+        "expected an early stop within 60 epochs, got \(String(describing: whole.stopReason))")
       return
     }
     let cut = max(best - 1, 1)
@@ -110,7 +111,9 @@ struct TrainingStateTests {
     var original = generator
     var decoded = copy
     #expect((0..<5).map { _ in original.next() } == (0..<5).map { _ in decoded.next() })
-    for bad in ["\"00\"", "\"0000000000000000:0000000000000000:0000000000000000:0000000000000000\"", "12"] {
+    for bad in [
+      "\"00\"", "\"0000000000000000:0000000000000000:0000000000000000:0000000000000000\"", "12",
+    ] {
       #expect(throws: DecodingError.self) {
         _ = try JSONDecoder().decode(RandomGenerator.self, from: Data(bad.utf8))
       }
@@ -125,7 +128,9 @@ struct TrainingStateTests {
     // No improvement after epochs 3 and 4: halved from epoch 5; again after 6–7 and 8–9, down
     // to the minimum.
     #expect(rates == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125])
-    #expect(try LearningRateSchedule(parsing: "plateau", epochs: 1) == .plateau(patience: 10, factor: 0.1, minimum: 0))
+    #expect(
+      try LearningRateSchedule(parsing: "plateau", epochs: 1)
+        == .plateau(patience: 10, factor: 0.1, minimum: 0))
     for bad in ["plateau:0", "plateau:2:1.5", "plateau:x", "plateau:1.5"] {
       #expect(throws: BackpropError.self) { _ = try LearningRateSchedule(parsing: bad, epochs: 1) }
     }

@@ -29,7 +29,8 @@ extension Sequential {
         return column < 2 ? cell + padding : padding + cell
       }.joined(separator: "   ")
     }
-    return (lines + ["Total: \(total) parameters (\(trainable) trainable, \(total - trainable) frozen)"])
+    return
+      (lines + ["Total: \(total) parameters (\(trainable) trainable, \(total - trainable) frozen)"])
       .joined(separator: "\n")
   }
 
@@ -41,7 +42,7 @@ extension Sequential {
     try GradientRecording.withoutRecording { try self(Variable(input)).value }
   }
 
-  /// ``predict(_:)-(Tensor<Scalar>)`` of rows of inputs, row by row.
+  /// ``predict(_:)->Tensor<Scalar>`` of rows of inputs, row by row.
   ///
   /// - Throws: ``BackpropError`` when the rows differ in length or do not fit the first layer.
   public func predict(_ rows: [[Scalar]]) throws -> [[Scalar]] {

@@ -42,7 +42,6 @@ public enum LossFunction: String, Sendable, Codable, CaseIterable, Loss {
     self = loss
   }
 
-
   /// The named loss's reduction.
   public var reduction: Reduction { loss.reduction }
 

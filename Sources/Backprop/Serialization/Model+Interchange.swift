@@ -31,6 +31,8 @@ public enum InterchangeMetadata {
   public static let targets = "backprop.targets"
   /// The key of the feature scaling.
   public static let scaling = "backprop.scaling"
+  /// The key of the regression targets' standardization (outputs are y · scales + offsets).
+  public static let targetScaling = "backprop.target-scaling"
   /// The key of the missing-value fill.
   public static let missing = "backprop.missing"
 }
@@ -58,6 +60,7 @@ extension Model {
       metadata[InterchangeMetadata.targets] = json(columns)
     }
     if let scaling { metadata[InterchangeMetadata.scaling] = json(scaling) }
+    if let targetScaling { metadata[InterchangeMetadata.targetScaling] = json(targetScaling) }
     if let missingValues { metadata[InterchangeMetadata.missing] = json(missingValues) }
     return metadata
   }
@@ -87,7 +90,7 @@ extension Model {
   /// otherwise.
   ///
   /// A classifier trained with cross-entropy whose last activation is `softmax` keeps its logits
-  /// (the softmax is where ``predict(_:)`` puts it); without a loss, a softmax at the end makes a
+  /// (the softmax is where ``predict(_:)->Tensor<Scalar>`` puts it); without a loss, a softmax at the end makes a
   /// cross-entropy classifier and anything else a regressor (`mse`). Missing names become
   /// `x0`, `x1`, … for features, `0`, `1`, … for classes and `y`, `y0`, … for targets.
   ///
@@ -97,8 +100,8 @@ extension Model {
   public init(
     importing linears: [(name: String, weights: [[Double]], bias: [Double]?)],
     activations: [String]?, loss: LossFunction?, classNames: [String]?,
-    scaling: FeatureScaling? = nil, missingValues: MissingValueFill? = nil,
-    metadata: [String: String], source: String
+    scaling: FeatureScaling? = nil, targetScaling: FeatureScaling? = nil,
+    missingValues: MissingValueFill? = nil, metadata: [String: String], source: String
   ) throws {
     func fail(_ location: String?, _ detail: String) -> BackpropError {
       .malformedData(source: source, location: location, detail: detail)
@@ -182,6 +185,8 @@ extension Model {
       try self.init(
         network: network, featureNames: featureNames, targetKind: targetKind,
         scaling: scaling ?? decoded(InterchangeMetadata.scaling, as: FeatureScaling.self),
+        targetScaling: targetScaling
+          ?? decoded(InterchangeMetadata.targetScaling, as: FeatureScaling.self),
         missingValues: missingValues
           ?? decoded(InterchangeMetadata.missing, as: MissingValueFill.self),
         loss: loss, metadata: ["imported from": source])
@@ -211,7 +216,7 @@ extension Model {
   /// A model from a PyTorch `nn.Sequential` state dict saved as safetensors (`0.weight`,
   /// `0.bias`, `2.weight`, …; any prefix, such as `net.0.weight` or `fc1.weight`, is ordered by
   /// its numbers), with its ``InterchangeMetadata`` where `activations`, `loss` and
-  /// `classNames` do not say otherwise; see ``init(importing:activations:loss:classNames:scaling:missingValues:metadata:source:)``.
+  /// `classNames` do not say otherwise; see ``init(importing:activations:loss:classNames:scaling:targetScaling:missingValues:metadata:source:)``.
   ///
   /// - Throws: ``BackpropError/malformedData(source:location:detail:)`` naming the tensor that
   ///   is neither a 2-D weight nor its layer's 1-D bias (a BatchNorm's running mean, a

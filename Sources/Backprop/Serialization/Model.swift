@@ -23,7 +23,7 @@ public struct Model<Scalar: TensorScalar> {
   /// The scaling applied to features before the network, if any.
   public let scaling: FeatureScaling?
   /// The standardization of regression targets the network was trained on, if any:
-  /// ``predict(_:)`` and ``evaluate(on:)`` undo it, so that they answer in the targets' units.
+  /// ``predict(_:)->Tensor<Scalar>`` and ``evaluate(on:)`` undo it, so that they answer in the targets' units.
   public let targetScaling: FeatureScaling?
   /// How missing feature values of the training file were handled, and the values that fill
   /// them in new files, if the file had any.
@@ -152,13 +152,13 @@ public struct Model<Scalar: TensorScalar> {
   }
 
   /// Whether the network's outputs are already probabilities (it ends with a softmax, or was
-  /// trained with binary cross-entropy) rather than logits, which ``predict(_:)`` turns into a
+  /// trained with binary cross-entropy) rather than logits, which ``predict(_:)->Tensor<Scalar>`` turns into a
   /// classifier's probabilities with a softmax.
   public var outputsAreProbabilities: Bool {
     network.layers.last is Softmax<Scalar> || loss == .binaryCrossEntropy
   }
 
-  /// The class index of each row of ``predict(_:)``'s probabilities.
+  /// The class index of each row of ``predict(_:)->Tensor<Scalar>``'s probabilities.
   public static func predictedClasses(_ probabilities: Tensor<Scalar>) throws -> [Int] {
     try probabilities.argmax(alongAxis: -1)
   }
@@ -295,7 +295,7 @@ public struct Model<Scalar: TensorScalar> {
     }
     if let trainingState {
       lines.append(
-        "training state: after epoch \(trainingState.epochsCompleted) (resume with --resume)")
+        "training state: after epoch \(trainingState.epochsCompleted) (training can go on from it)")
     }
     guard includingMetadata else { return lines.joined(separator: "\n") }
     for key in metadata.keys.sorted() { lines.append("\(key): \(metadata[key] ?? "")") }

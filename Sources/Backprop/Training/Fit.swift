@@ -210,7 +210,9 @@ extension Layer {
               batchNumber = batch + 1
               let start = batch * size
               let rows = min(size, data.count - start)
-              var (x, t, w) = (features + start * inputs, targets + start * width, weights.map { $0 + start })
+              var (x, t, w) = (
+                features + start * inputs, targets + start * width, weights.map { $0 + start }
+              )
               if let order, let gathered {
                 (x, t, w) = gathered.gather(
                   order[start..<(start + rows)], features, targets, weights)
@@ -269,7 +271,9 @@ extension Layer {
           } ?? value.isFinite
         if isBest {
           state.best = .init(value: value, epoch: epoch)
-          if rule?.restoresBestWeights == true { state.bestWeights = parameters.map(\.value.doubles) }
+          if rule?.restoresBestWeights == true {
+            state.bestWeights = parameters.map(\.value.doubles)
+          }
         }
         let outOfPatience = rule.map { epoch - (state.best?.epoch ?? 0) > $0.patience } ?? false
         let summary = EpochSummary(

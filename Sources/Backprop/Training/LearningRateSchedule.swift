@@ -46,7 +46,8 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
         throw BackpropError.invalidArgument(
           name: "plateau schedule",
           detail:
-            "patience \(patience) must be > 0, factor \(factor) in (0, 1) and minimum \(minimum) ≥ 0")
+            "patience \(patience) must be > 0, factor \(factor) in (0, 1) and minimum \(minimum) ≥ 0"
+        )
       }
     }
   }
@@ -106,7 +107,8 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
       self = .cosine(epochs: epochs, minimum: minimum)
     case ("plateau", 0...3):
       let values = numbers.compactMap { $0 }
-      guard values.count == numbers.count, values.first.map({ $0 == $0.rounded() && $0 < 1e9 }) ?? true
+      guard values.count == numbers.count,
+        values.first.map({ $0 == $0.rounded() && $0 < 1e9 }) ?? true
       else {
         throw Self.parseError(text)
       }

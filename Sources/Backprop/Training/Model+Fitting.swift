@@ -73,7 +73,7 @@ extension Model {
     return history
   }
 
-  /// ``predict(_:)`` of rows of features in the order of ``featureNames``: a row of class
+  /// ``predict(_:)->Tensor<Scalar>`` of rows of features in the order of ``featureNames``: a row of class
   /// probabilities per sample for a classifier, of values in the targets' units for regression.
   ///
   /// - Throws: ``BackpropError`` when a row's length is not the number of features.
@@ -87,7 +87,7 @@ extension Model {
   /// The predicted class name of each row of features, for a classifier.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a regression model; as
-  ///   ``predict(_:)-([[Scalar]])`` otherwise.
+  ///   ``predict(_:)->[[Scalar]]`` otherwise.
   public func predictedClassNames(_ rows: [[Scalar]]) throws -> [String] {
     guard let names = targetKind.classNames else {
       throw BackpropError.invalidArgument(

@@ -115,7 +115,9 @@ extension Layer {
 
 extension Layer {
   /// Throws unless a batch's outputs have its targets' shape.
-  private func requireSameShape(_ output: Variable<Scalar>, _ target: Tensor<Scalar>, loss: some Loss)
+  private func requireSameShape(
+    _ output: Variable<Scalar>, _ target: Tensor<Scalar>, loss: some Loss
+  )
     throws
   {
     guard output.shape == target.shape, output.value.rank == 2 else {
