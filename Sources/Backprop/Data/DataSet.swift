@@ -171,7 +171,7 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for regression data, a name that
   ///   is not a class, or a weight that is not finite and ≥ 0.
   public func weightedByClass(_ weighting: ClassWeighting) throws -> DataSet {
-    guard let names = targetKind.classNames, let labels = try? targets.argmax(alongAxis: -1) else {
+    guard let names = targetKind.classNames, let labels else {
       throw BackpropError.invalidArgument(
         name: "class weights", detail: "the targets are values, not classes")
     }
@@ -219,6 +219,17 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   public var labels: [Int]? {
     guard targetKind.classNames != nil else { return nil }
     return try? targets.argmax(alongAxis: -1)
+  }
+
+  /// The class index of each sample, into ``TargetKind/classNames``.
+  ///
+  /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for regression data.
+  public func classIndices() throws -> [Int] {
+    guard let labels else {
+      throw BackpropError.invalidArgument(
+        name: "class indices", detail: "the targets are values, not classes")
+    }
+    return labels
   }
 
   // MARK: Selecting samples

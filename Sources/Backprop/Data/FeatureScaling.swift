@@ -97,19 +97,10 @@ public struct FeatureScaling: Sendable, Equatable, Codable {
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when `features` is not a
   ///   matrix with ``featureCount`` columns.
   public func apply<Scalar: TensorScalar>(to features: Tensor<Scalar>) throws -> Tensor<Scalar> {
-    guard features.rank == 2, features.shape[1] == featureCount else {
-      throw BackpropError.shapeMismatch(
-        operation: "FeatureScaling.apply", shapes: [features.shape, [featureCount]],
-        detail: "the scaling was fitted to \(featureCount) features")
+    try mapped(features, operation: "FeatureScaling.apply", columns: "features") {
+      value, offset, scale in
+      (value - offset) / scale
     }
-    var result = features
-    result.withUnsafeMutableBufferPointer { buffer in
-      for index in buffer.indices {
-        let column = index % featureCount
-        buffer[index] = Scalar((Double(buffer[index]) - offsets[column]) / scales[column])
-      }
-    }
-    return result
   }
 
   /// Undoes ``apply(to:)``: x = x′ · scale + offset, for every row of `scaled` (a network's
@@ -118,16 +109,28 @@ public struct FeatureScaling: Sendable, Equatable, Codable {
   /// - Throws: ``BackpropError/shapeMismatch(operation:shapes:detail:)`` when `scaled` is not a
   ///   matrix with ``featureCount`` columns.
   public func invert<Scalar: TensorScalar>(_ scaled: Tensor<Scalar>) throws -> Tensor<Scalar> {
-    guard scaled.rank == 2, scaled.shape[1] == featureCount else {
-      throw BackpropError.shapeMismatch(
-        operation: "FeatureScaling.invert", shapes: [scaled.shape, [featureCount]],
-        detail: "the scaling was fitted to \(featureCount) columns")
+    try mapped(scaled, operation: "FeatureScaling.invert", columns: "columns") {
+      value, offset, scale in
+      value * scale + offset
     }
-    var result = scaled
+  }
+
+  /// `matrix` with `transform(x, offset, scale)` (in Double) applied to each element, by its
+  /// column's statistics; `columns` names the columns in an error.
+  private func mapped<Scalar: TensorScalar>(
+    _ matrix: Tensor<Scalar>, operation: String, columns: String,
+    _ transform: (Double, Double, Double) -> Double
+  ) throws -> Tensor<Scalar> {
+    guard matrix.rank == 2, matrix.shape[1] == featureCount else {
+      throw BackpropError.shapeMismatch(
+        operation: operation, shapes: [matrix.shape, [featureCount]],
+        detail: "the scaling was fitted to \(featureCount) \(columns)")
+    }
+    var result = matrix
     result.withUnsafeMutableBufferPointer { buffer in
       for index in buffer.indices {
         let column = index % featureCount
-        buffer[index] = Scalar(Double(buffer[index]) * scales[column] + offsets[column])
+        buffer[index] = Scalar(transform(Double(buffer[index]), offsets[column], scales[column]))
       }
     }
     return result

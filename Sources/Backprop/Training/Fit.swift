@@ -132,9 +132,9 @@ extension Layer {
     callbacks: TrainingCallbacks = TrainingCallbacks()
   ) throws -> History {
     var state = TrainingState()
-    return try fit(
+    return try train(
       data, validation: validation, loss: loss, optimizer: optimizer,
-      configuration: configuration, callbacks: callbacks, continuing: &state)
+      configuration: configuration, callbacks: callbacks, state: &state, keepsState: false)
   }
 
   /// Trains as ``fit(_:validation:loss:optimizer:configuration:callbacks:)`` from where `state`
@@ -153,6 +153,19 @@ extension Layer {
     _ data: DataSet<Scalar>, validation: DataSet<Scalar>? = nil, loss: some Loss,
     optimizer: some Optimizer<Scalar>, configuration: FitConfiguration = FitConfiguration(),
     callbacks: TrainingCallbacks = TrainingCallbacks(), continuing state: inout TrainingState
+  ) throws -> History {
+    try train(
+      data, validation: validation, loss: loss, optimizer: optimizer,
+      configuration: configuration, callbacks: callbacks, state: &state, keepsState: true)
+  }
+
+  /// The training loop of both `fit`s; `keepsState` says whether the optimizer's state and the
+  /// dropout generators are copied into `state` at the end (a copy of every moment, which a
+  /// caller that drops the state does not pay for).
+  private func train(
+    _ data: DataSet<Scalar>, validation: DataSet<Scalar>?, loss: some Loss,
+    optimizer: some Optimizer<Scalar>, configuration: FitConfiguration,
+    callbacks: TrainingCallbacks, state: inout TrainingState, keepsState: Bool
   ) throws -> History {
     try configuration.validate()
     try requireFit(data, role: "training data")
@@ -192,7 +205,7 @@ extension Layer {
       generator == nil
       ? nil : BatchBuffer<Scalar>(rows: size, inputs: inputs, width: width, weighted: weighted)
     state.history.stopReason = nil
-    defer { capture(into: &state, optimizer: optimizer) }
+    defer { if keepsState { capture(into: &state, optimizer: optimizer) } }
 
     try data.withRows { features, targets, weights in
       for epoch in (state.epochsCompleted + 1)..<max(epochs + 1, state.epochsCompleted + 1) {
