@@ -38,6 +38,20 @@ struct PersistenceTests {
     #expect(text.contains("\"format\" : \"backprop-model\"") && text.contains("\"version\" : 2"))
   }
 
+  @Test func aSequentialSavesAndLoadsItsWeights() throws {
+    let url = try temporaryDirectory().appendingPathComponent("net.safetensors")
+    let network = try Sequential<Float>.perceptron(sizes: [3, 5, 2], seed: 4)
+    try network.save(to: url)
+    let copy = try Sequential<Float>.perceptron(sizes: [3, 5, 2], seed: 99)
+    try copy.loadWeights(contentsOf: url)
+    #expect(copy.parameters.map(\.value) == network.parameters.map(\.value))
+    let rows: [[Float]] = [[1, 2, 3], [-1, 0, 0.5]]
+    #expect(try copy.predict(rows) == (try network.predict(rows)))
+    #expect(network.summaryTable.contains("Total: 32 parameters (32 trainable, 0 frozen)"))
+    let other = try Sequential<Float>.perceptron(sizes: [3, 4, 2], seed: 1)
+    #expect(throws: BackpropError.self) { try other.loadWeights(contentsOf: url) }
+  }
+
   @Test func brokenFilesGetClearMessages() throws {
     let directory = try temporaryDirectory()
     let data = try model().jsonData()

@@ -198,6 +198,24 @@ extension Sequential {
     return file
   }
 
+  /// Saves the weights to `url` as a safetensors file, named as PyTorch names them (the
+  /// counterpart of `torch.save(model.state_dict())`), atomically. A network alone has no feature
+  /// names, classes or loss; a ``Model`` saves them with it.
+  ///
+  /// - Throws: ``BackpropError/fileError(path:detail:)`` when the file cannot be written.
+  public func save(to url: URL) throws {
+    try safeTensors().write(to: url)
+  }
+
+  /// Loads weights written by ``save(to:)`` (or by PyTorch, with the same names) into this
+  /// network, as ``loadWeights(from:source:)`` does.
+  ///
+  /// - Throws: as ``loadWeights(from:source:)``, and when the file cannot be read or parsed.
+  public func loadWeights(contentsOf url: URL) throws {
+    try loadWeights(
+      from: SafeTensors(data: try FileData.read(url), source: url.path), source: url.path)
+  }
+
   /// Replaces the network's weights with those in `file`, which must hold exactly the tensors
   /// ``safeTensors(metadata:)`` would write, with the same shapes.
   ///
