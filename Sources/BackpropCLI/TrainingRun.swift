@@ -246,11 +246,17 @@ struct TrainingRun {
     let sizes = [data.featureCount] + (spec.layers ?? []).map(\.size) + [data.targetKind.width]
     try Self.checkMemory(sizes: sizes)
     let activation = spec.activation ?? .relu
+    let layers = spec.layers ?? []
+    // One activation throughout builds the network as before per-layer activations existed
+    // (its output layer initialized for that activation), so that older specs repeat exactly.
     let network =
       try resumed?.network
-      ?? Sequential<Float>.perceptron(
-        sizes: sizes, activations: (spec.layers ?? []).map { $0.activation ?? activation },
-        dropout: spec.dropout ?? 0, seed: seed, loss: loss)
+      ?? (layers.allSatisfy { $0.activation == nil }
+        ? Sequential<Float>.perceptron(
+          sizes: sizes, activation: activation, dropout: spec.dropout ?? 0, seed: seed, loss: loss)
+        : Sequential<Float>.perceptron(
+          sizes: sizes, activations: layers.map { $0.activation ?? activation },
+          dropout: spec.dropout ?? 0, seed: seed, loss: loss))
     let untrained = try Model(
       network: network, featureNames: data.featureNames, targetKind: data.targetKind,
       scaling: scaling, targetScaling: targetScaling, missingValues: missing?.fill, loss: loss)

@@ -209,9 +209,11 @@ extension Layer {
 
     try data.withRows { features, targets, weights in
       for epoch in (state.epochsCompleted + 1)..<max(epochs + 1, state.epochsCompleted + 1) {
+        // Only a plateau schedule reads the history, whose column is a copy of every epoch.
         let rate = configuration.schedule.learningRate(
           epoch: epoch, initial: initialRate,
-          monitored: state.history.values(of: monitorName) ?? [])
+          monitored: configuration.schedule.readsMonitoredMetric
+            ? state.history.values(of: monitorName) ?? [] : [])
         try optimizer.setLearningRate(rate)
         let order = generator?.permutation(count: data.count)
         var tally = MetricTally()

@@ -81,6 +81,12 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable, CustomStringConv
     }
   }
 
+  /// Whether the rate depends on the monitored metric's history (so that `fit` gathers it).
+  var readsMonitoredMetric: Bool {
+    if case .plateau = self { return true }
+    return false
+  }
+
   /// Parses `constant`, `step:EVERY:FACTOR`, `exponential:DECAY`, `cosine[:MINIMUM]` (the
   /// cosine runs over `epochs`) or `plateau[:PATIENCE[:FACTOR[:MINIMUM]]]` (PyTorch's defaults
   /// 10, 0.1 and 0), as the command line writes them.
