@@ -225,12 +225,18 @@ extension Layer {
               batchNumber = batch + 1
               let start = batch * size
               let rows = min(size, data.count - start)
-              var (x, t, w) = (
-                features + start * inputs, targets + start * width, weights.map { $0 + start }
-              )
+              // Plain assignments: a tuple or an Optional.map of generic pointers would look up
+              // their type's metadata every batch, a third of xor's tiny steps.
+              var x = features + start * inputs
+              var t = targets + start * width
+              var w: UnsafePointer<Scalar>? = nil
+              if let weights { w = weights + start }
               if let order, let gathered {
-                (x, t, w) = gathered.gather(
+                let batch = gathered.gather(
                   order[start..<(start + rows)], features, targets, weights)
+                x = batch.features
+                t = batch.targets
+                w = batch.weights
               }
               let batchLoss: Double
               if let engine {
@@ -291,10 +297,14 @@ extension Layer {
           }
         }
         let outOfPatience = rule.map { epoch - (state.best?.epoch ?? 0) > $0.patience } ?? false
-        let summary = EpochSummary(
-          epoch: epoch, epochs: epochs, metrics: Array(zip(columns, record)), isBest: isBest)
-        let decision = callbacks.afterEpoch?(summary) ?? .proceed
-        if let checkpoint = callbacks.checkpoint {
+        // The summary (an array of named metrics) is made only for a callback that reads it.
+        let summary =
+          callbacks.afterEpoch == nil && callbacks.checkpoint == nil
+          ? nil
+          : EpochSummary(
+            epoch: epoch, epochs: epochs, metrics: Array(zip(columns, record)), isBest: isBest)
+        let decision = summary.flatMap { callbacks.afterEpoch?($0) } ?? .proceed
+        if let checkpoint = callbacks.checkpoint, let summary {
           try checkpoint(summary) {
             var snapshot = state
             capture(into: &snapshot, optimizer: optimizer)
@@ -421,7 +431,10 @@ final class BatchBuffer<Scalar: TensorScalar> {
   func gather(
     _ indices: ArraySlice<Int>, _ allFeatures: UnsafePointer<Scalar>,
     _ allTargets: UnsafePointer<Scalar>, _ allWeights: UnsafePointer<Scalar>? = nil
-  ) -> (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafePointer<Scalar>?) {
+  ) -> (
+    features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>,
+    weights: UnsafePointer<Scalar>?
+  ) {
     if let weights, let allWeights {
       for (row, index) in indices.enumerated() { weights[row] = allWeights[index] }
     }

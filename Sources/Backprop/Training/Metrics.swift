@@ -86,17 +86,23 @@ struct MetricTally {
       columnTargetSquares = columnTargetSums
       columnSquaredErrors = columnTargetSums
     }
-    for row in 0..<rows {
-      for column in 0..<width {
+    // Column by column, so that each running sum is written once a batch.
+    for column in 0..<width {
+      var (sum, squares, errors, absolute) = (0.0, 0.0, 0.0, 0.0)
+      for row in 0..<rows {
         let index = row * width + column
         let target = Double(expected[index])
         let difference = Double(predicted[index]) - target
-        squaredError += difference * difference
-        absoluteError += abs(difference)
-        columnTargetSums[column] += target
-        columnTargetSquares[column] += target * target
-        columnSquaredErrors[column] += difference * difference
+        sum += target
+        squares += target * target
+        errors += difference * difference
+        absolute += abs(difference)
       }
+      columnTargetSums[column] += sum
+      columnTargetSquares[column] += squares
+      columnSquaredErrors[column] += errors
+      squaredError += errors
+      absoluteError += absolute
     }
     for row in 0..<rows {
       let start = row * width
