@@ -79,7 +79,7 @@ struct TrainingRun {
     spec.weightDecay = spec.weightDecay ?? 0
     spec.dropout = spec.dropout ?? 0
     spec.converge = spec.converge ?? (spec.epochs == nil)
-    spec.epochs = spec.epochs ?? 200
+    spec.epochs = spec.epochs ?? EarlyStopping.convergenceEpochLimit
     spec.batchSize = spec.batchSize ?? 32
     spec.validationSplit = spec.validationSplit ?? 0
     spec.testSplit = spec.testSplit ?? 0
@@ -575,7 +575,7 @@ struct TrainingRun {
       }
     }
     let isClassification = data.targetKind.classNames != nil
-    let loss = named ?? (isClassification ? .crossEntropy : .meanSquaredError)
+    let loss = named ?? .suited(to: data.targetKind)
     if loss.isClassification != isClassification {
       throw CLIError(
         "the loss \(loss.rawValue) needs \(loss.isClassification ? "classes" : "numeric targets"), "

@@ -62,7 +62,7 @@ final class PlaygroundTrainer {
           settings.data, count: settings.samples, noise: settings.noise, seed: settings.seed)
       }
       let isClassification = data.targetKind.classNames != nil
-      loss = settings.loss ?? (isClassification ? .crossEntropy : .meanSquaredError)
+      loss = settings.loss ?? .suited(to: data.targetKind)
       guard loss.isClassification == isClassification else {
         throw PlaygroundError(
           "the loss \(loss.rawValue) needs \(loss.isClassification ? "classes" : "numeric targets"), "

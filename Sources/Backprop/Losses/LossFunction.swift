@@ -13,6 +13,12 @@ public enum LossFunction: String, Sendable, Codable, CaseIterable, Loss {
   /// ``HalfSumOfSquares``, summed over the batch (the loss of the worked examples).
   case halfSumOfSquares = "half-sum-of-squares"
 
+  /// The loss for a kind of target when none is named: cross-entropy for classes, MSE for
+  /// values. The CLI, the playground and ``Model``'s perceptron all choose by it.
+  public static func suited(to kind: TargetKind) -> LossFunction {
+    kind.classNames == nil ? .meanSquaredError : .crossEntropy
+  }
+
   /// Whether the loss compares classes (so the targets are classes and accuracy applies).
   public var isClassification: Bool { self == .crossEntropy || self == .binaryCrossEntropy }
 

@@ -49,6 +49,10 @@ public struct EarlyStopping: Sendable, Equatable, Codable {
   public static let convergence = EarlyStopping(
     validPatience: 10, minimumRelativeDelta: 1e-4, monitor: "loss", restoresBestWeights: false)
 
+  /// The most epochs that training under ``convergence`` runs when no epoch count is given, as
+  /// scikit-learn's `max_iter=200`.
+  public static let convergenceEpochLimit = 200
+
   /// No patience needed: only what counts as the best epoch, any improvement at all.
   static let exact = EarlyStopping(
     validPatience: 0, minimumRelativeDelta: 0, monitor: "loss", restoresBestWeights: false)

@@ -26,7 +26,7 @@ extension Model {
     dropout: Double = 0, seed: UInt64 = 0
   ) throws {
     let isClassification = data.targetKind.classNames != nil
-    let loss = loss ?? (isClassification ? .crossEntropy : .meanSquaredError)
+    let loss = loss ?? .suited(to: data.targetKind)
     guard loss.isClassification == isClassification else {
       throw BackpropError.invalidArgument(
         name: "loss \(loss.rawValue)",
@@ -64,7 +64,8 @@ extension Model {
       parameters: network.parameters,
       learningRate: learningRate ?? optimizer.defaultLearningRate, weightDecay: weightDecay)
     let configuration = FitConfiguration(
-      epochs: state.epochsCompleted + (epochs ?? 200), batchSize: batchSize, seed: seed,
+      epochs: state.epochsCompleted + (epochs ?? EarlyStopping.convergenceEpochLimit),
+      batchSize: batchSize, seed: seed,
       schedule: schedule, earlyStopping: earlyStopping ?? (epochs == nil ? .convergence : nil))
     let history = try network.fit(
       try prepared(data), validation: try validation.map(prepared), loss: loss, optimizer: made,
