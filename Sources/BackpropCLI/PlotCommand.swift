@@ -57,19 +57,35 @@ struct PlotCommand: ParsableCommand {
 
   struct Boundary: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "The decision regions of a two-feature classifier with its data over them.")
+      abstract:
+        "The decision regions of a two-feature classifier, or the prediction map of a two-feature regression, with the data over them."
+    )
 
     @OptionGroup var source: ModelAndData
 
-    @Option(help: "Cells per side of the prediction grid (default 80).")
-    var resolution = 80
+    @Option(help: "Cells per side of the prediction grid (default 80, or 160 with --raster).")
+    var resolution: Int?
+
+    @Flag(
+      help:
+        "Draw the map as one smooth PNG image inside the SVG instead of rectangles (a regression map is always raster)."
+    )
+    var raster = false
 
     @OptionGroup var output: Output
 
     func run() throws {
       let (model, data) = try source.load()
-      try output.write(
-        try Plot.decisionRegions(data: data, resolution: resolution) { try model.predict($0) })
+      let cells = resolution ?? (raster ? 160 : 80)
+      if data.targetKind.classNames == nil, data.featureCount == 2 {
+        try output.write(
+          try Plot.regressionMap(data: data, resolution: cells) { try model.predict($0) })
+      } else {
+        try output.write(
+          try Plot.decisionRegions(data: data, resolution: cells, raster: raster) {
+            try model.predict($0)
+          })
+      }
     }
   }
 

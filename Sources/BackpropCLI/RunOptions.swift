@@ -20,7 +20,7 @@ struct RunOptions: ParsableArguments {
 
   @Option(
     help:
-      "A toy data set instead of a file: \((ToyData.classificationNames + ["sine"]).joined(separator: ", "))."
+      "A toy data set instead of a file: \((ToyData.classificationNames + ToyData.regressionNames).joined(separator: ", "))."
   )
   var toy: String?
 

@@ -308,59 +308,6 @@ struct CLIError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// A hidden layer of `backprop train`: its size and, when it differs from the run's
-/// `--activation`, its own activation. Written `64` or `64:tanh`.
-struct HiddenLayer: Codable, Equatable {
-  /// The number of units.
-  var size: Int
-  /// The activation after it; `nil` is the run's `--activation`.
-  var activation: ActivationFunction?
-
-  init(size: Int, activation: ActivationFunction? = nil) {
-    self.size = size
-    self.activation = activation
-  }
-
-  /// `64` or `64:tanh`; `nil` for anything else.
-  init?(parsing text: String) {
-    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map {
-      $0.trimmingCharacters(in: .whitespaces)
-    }
-    guard (1...2).contains(parts.count), let size = Int(parts[0]), size > 0 else { return nil }
-    self.size = size
-    if parts.count == 2 {
-      guard let activation = ActivationFunction(rawValue: parts[1].lowercased()) else { return nil }
-      self.activation = activation
-    }
-  }
-
-  /// A number, or text such as `64:tanh`, in a spec file.
-  init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    if let size = try? container.decode(Int.self), size > 0 {
-      self.init(size: size)
-      return
-    }
-    let text = try container.decode(String.self)
-    guard let layer = HiddenLayer(parsing: text) else {
-      throw DecodingError.dataCorruptedError(
-        in: container,
-        debugDescription: "a layer is a positive size or SIZE:ACTIVATION, not '\(text)'")
-    }
-    self = layer
-  }
-
-  /// The size alone, or `SIZE:ACTIVATION`.
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    if let activation {
-      try container.encode("\(size):\(activation.rawValue)")
-    } else {
-      try container.encode(size)
-    }
-  }
-}
-
 /// What a run learns: classes or values.
 enum TaskKind: String, Codable, ExpressibleByArgument, CaseIterable {
   /// Each distinct target is a class.

@@ -1,12 +1,13 @@
 import Foundation
 
 /// How the playground writes JSON for the page: keys sorted, so the same state gives the same
-/// text, and non-finite numbers (a diverged loss) as the strings `nan`, `inf`, `-inf`.
+/// text; slashes unescaped (the pictures' SVG has hundreds, and base64 more); and non-finite
+/// numbers (a diverged loss) as the strings `nan`, `inf`, `-inf`.
 enum PlaygroundJSON {
   /// `value` as JSON bytes.
   static func data(_ value: some Encodable) throws -> Data {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)

@@ -24,6 +24,10 @@ public struct PlaygroundLimits: Sendable, Equatable {
 
   /// Bytes of one WebSocket message from a page (a command).
   public static let messageBytes = 64 * 1024
+  /// Weights set by hand that a link carries: every weight of a small network (TensorFlow
+  /// Playground's default 2-4-2-1 has 20), a few of a larger one. A URL stays far below the 2 KB
+  /// that every browser keeps.
+  public static let weightsInLink = 64
   /// Bytes the kernel may buffer for a page's WebSocket before the session waits for it (Linux
   /// reserves twice this).
   public static let socketBufferBytes = 256 * 1024

@@ -14,7 +14,11 @@ actor PlaygroundSession {
   private(set) var notices: [String]
   private var upload: DataTable?
   private(set) var isRunning = false
-  private var neuron: String?
+  /// What the frames show besides the training: the chosen neuron and edge, the gradient view.
+  private var view = FrameView()
+  /// The data picture without its map, as the page last got it: while only the map changes,
+  /// frames carry the map alone, a quarter of the picture.
+  private var shownDataPicture: String?
 
   /// Creates a session training as `settings` say.
   ///
@@ -59,7 +63,9 @@ actor PlaygroundSession {
 
   /// The current frame as JSON.
   func frame() throws -> String {
-    try trainer.frame(isRunning: isRunning, neuron: neuron).json()
+    var frame = trainer.frame(isRunning: isRunning, view: view)
+    shownDataPicture = frame.sendingMapAlone(whenRestIs: shownDataPicture)
+    return try frame.json()
   }
 
   // MARK: Commands
@@ -82,7 +88,25 @@ actor PlaygroundSession {
     guard StepTrace.neuronNames(layerSizes: trainer.layerSizes).joined().contains(name) else {
       throw PlaygroundError("there is no neuron '\(name)' in this network")
     }
-    neuron = name
+    view.neuron = name
+  }
+
+  /// Picks the edge whose weight and gradient the frames show.
+  func select(edge name: String) throws {
+    _ = try trainer.edge(name)
+    view.edge = name
+  }
+
+  /// Sets an edge's weight in the running network (and in the settings, so the link keeps it);
+  /// the edge is selected.
+  func setWeight(_ edge: String, to value: Double) throws {
+    try trainer.setWeight(edge, to: value)
+    view.edge = edge
+  }
+
+  /// Switches the edges between weights and the last step's gradients.
+  func showGradients(_ shows: Bool) {
+    view.showsGradients = shows
   }
 
   /// Rebuilds the training from `settings` (the same settings start over); paused afterwards.
@@ -91,6 +115,7 @@ actor PlaygroundSession {
     trainer = try PlaygroundTrainer(settings: settings, upload: upload, limits: limits)
     self.notices = notices
     isRunning = false
+    if let edge = view.edge, (try? trainer.edge(edge)) == nil { view.edge = nil }
   }
 
   /// Starts the current settings over.

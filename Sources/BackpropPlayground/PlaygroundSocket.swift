@@ -4,7 +4,9 @@ import Foundation
 /// The WebSocket conversation of one page with its session: commands in, frames out.
 ///
 /// The page sends JSON commands: `{"command": "start" | "pause" | "step" | "reset"}`,
-/// `{"command": "select", "neuron": "h1"}` and
+/// `{"command": "select", "neuron": "h1"}`, `{"command": "select-edge", "edge": "i1-h1"}`,
+/// `{"command": "set-weight", "edge": "i1-h1", "value": 0.5}`,
+/// `{"command": "view", "gradients": true}` and
 /// `{"command": "configure", "query": "data=moons&…", "dialect": "backprop" | "tensorflow"}`.
 /// The server answers with a `session` message (settings, canonical query, notices) when the
 /// settings change, a `frame` after every change and, while training runs, up to
@@ -119,6 +121,9 @@ struct PlaygroundSocket: Sendable {
   enum Command: Sendable {
     case start, pause, step, reset
     case select(neuron: String)
+    case selectEdge(String)
+    case setWeight(edge: String, value: Double)
+    case showGradients(Bool)
     case configure(PlaygroundSettings, notices: [String])
   }
 
@@ -130,6 +135,9 @@ struct PlaygroundSocket: Sendable {
     struct Message: Decodable {
       var command: String
       var neuron: String?
+      var edge: String?
+      var value: Double?
+      var gradients: Bool?
       var query: String?
       var dialect: PlaygroundSettings.Dialect?
     }
@@ -146,6 +154,15 @@ struct PlaygroundSocket: Sendable {
     case "step": return .step
     case "reset": return .reset
     case "select": return .select(neuron: message.neuron ?? "")
+    case "select-edge": return .selectEdge(message.edge ?? "")
+    case "set-weight":
+      guard let edge = message.edge, let value = message.value else {
+        throw PlaygroundError(
+          "set-weight needs an edge and a number, such as "
+            + "{\"command\": \"set-weight\", \"edge\": \"i1-h1_1\", \"value\": 0.5}")
+      }
+      return .setWeight(edge: edge, value: value)
+    case "view": return .showGradients(message.gradients ?? false)
     case "configure":
       let (settings, notices) = try PlaygroundSettings.parse(
         message.query ?? "", dialect: message.dialect ?? .backprop, limits: limits)
@@ -153,7 +170,7 @@ struct PlaygroundSocket: Sendable {
     default:
       throw PlaygroundError(
         "unknown command '\(message.command)'; the commands are start, pause, step, reset, "
-          + "select, configure")
+          + "select, select-edge, set-weight, view, configure")
     }
   }
 
@@ -170,6 +187,11 @@ struct PlaygroundSocket: Sendable {
         await session.advance(steps: 1)
       case .reset: try await session.reset()
       case .select(let neuron): try await session.select(neuron: neuron)
+      case .selectEdge(let edge): try await session.select(edge: edge)
+      case .setWeight(let edge, let value):
+        try await session.setWeight(edge, to: value)
+        replies.append(try await session.welcome())
+      case .showGradients(let shows): await session.showGradients(shows)
       case .configure(let settings, let notices):
         try await session.configure(settings, notices: notices)
         replies.append(try await session.welcome())

@@ -7,17 +7,19 @@ import Foundation
 ///
 /// Not thread-safe; a ``PlaygroundSession`` owns it and calls it from one task at a time.
 final class PlaygroundTrainer {
-  /// The settings it was built from.
-  let settings: PlaygroundSettings
+  /// The settings it was built from, with the weights set by hand since.
+  private(set) var settings: PlaygroundSettings
   /// The training part, as generated or uploaded.
   let train: DataSet<Float>
   /// The test part, as generated or uploaded.
   let test: DataSet<Float>?
-  /// The network's view of the training part (scaled when the data were uploaded).
-  private let scaledTrain: DataSet<Float>
-  private let scaledTest: DataSet<Float>?
-  /// Uploaded features are standardized (fitted on the training part); toy data are used as
-  /// generated, so that the trace shows the coordinates of the picture.
+  /// The network's inputs, computed from the data's features.
+  let inputs: [PlaygroundFeature]
+  /// The network's view of the training part: its inputs, scaled when the data were uploaded.
+  private let networkTrain: DataSet<Float>
+  private let networkTest: DataSet<Float>?
+  /// Uploaded data's inputs are standardized (fitted on the training part); toy data's are used
+  /// as computed, so that the trace shows the coordinates of the picture.
   let scaling: FeatureScaling?
   let loss: LossFunction
   let network: Sequential<Float>
@@ -28,6 +30,8 @@ final class PlaygroundTrainer {
 
   /// Neurons per layer, inputs first.
   let layerSizes: [Int]
+  /// The neurons' names, layer by layer, as ``StepTrace/neuronNames(layerSizes:)`` gives them.
+  let neuronNames: [[String]]
 
   /// Gradient steps taken.
   private(set) var step = 0
@@ -39,9 +43,12 @@ final class PlaygroundTrainer {
   private(set) var divergence: String?
   /// The last step's forward and backward pass, neuron by neuron.
   private(set) var trace: StepTrace?
+  /// ``Doctor``'s findings and the step they were made at.
+  private var diagnosed: (step: Int, found: [Diagnosis])?
 
-  /// The most points the loss curve keeps; beyond, every other one is dropped.
-  static let curveCapacity = 600
+  /// The most points the loss curve keeps; beyond, every other one is dropped. A 600-pixel
+  /// curve needs no more, and each point costs a frame about 15 bytes a series.
+  static let curveCapacity = 100
   /// The most samples of a batch that the trace follows.
   static let traceSamples = 32
 
@@ -68,30 +75,63 @@ final class PlaygroundTrainer {
           "the loss \(loss.rawValue) needs \(loss.isClassification ? "classes" : "numeric targets"), "
             + "but the data have \(isClassification ? "classes" : "numeric targets")")
       }
+      let inputs =
+        settings.features.isEmpty
+        ? Array([PlaygroundFeature.x1, .x2].prefix(data.featureCount)) : settings.features
+      self.inputs = inputs
+      if data.featureCount == 1, let needing = inputs.first(where: \.needsSecondFeature) {
+        throw PlaygroundError(
+          "the input \(needing.rawValue) needs a second feature, and the data have one; choose "
+            + "from x1, x1sq, sinx1")
+      }
       let split = try data.split(
         validationFraction: 0, testFraction: 1 - settings.trainFraction, seed: settings.seed)
       train = split.train
       test = split.test
+      let inputNames = inputs.map { $0.columnName(featureNames: data.featureNames) }
+      func withInputs(_ part: DataSet<Float>) throws -> DataSet<Float> {
+        try DataSet(
+          features: Self.inputs(inputs, of: part.features), targets: part.targets,
+          featureNames: inputNames, targetKind: part.targetKind)
+      }
+      let trainInputs = try withInputs(split.train)
       let scaling =
         settings.data == "upload"
-        ? try FeatureScaling(fitting: .standardize, to: split.train.features) : nil
+        ? try FeatureScaling(fitting: .standardize, to: trainInputs.features) : nil
       func scaled(_ part: DataSet<Float>) throws -> DataSet<Float> {
         try scaling.map { try part.scaled(by: $0) } ?? part
       }
       self.scaling = scaling
-      scaledTrain = try scaled(split.train)
-      scaledTest = try split.test.map(scaled)
-      layerSizes = [data.featureCount] + settings.layers + [data.targetKind.width]
+      networkTrain = try scaled(trainInputs)
+      networkTest = try split.test.map { try scaled(withInputs($0)) }
+      layerSizes = [inputs.count] + settings.layerSizes + [data.targetKind.width]
+      neuronNames = StepTrace.neuronNames(layerSizes: layerSizes)
       network = try Sequential.perceptron(
-        sizes: layerSizes,
-        activation: settings.activation, seed: settings.seed, loss: loss)
+        sizes: layerSizes, activations: settings.layerActivations, dropout: settings.dropout,
+        seed: settings.seed, loss: loss)
       optimizer = try settings.optimizer.make(
         parameters: network.parameters, learningRate: settings.learningRate,
-        weightDecay: settings.weightDecay)
+        weightDecay: settings.weightDecay, l1Penalty: settings.l1Penalty)
     } catch let error as BackpropError {
       throw PlaygroundError("\(error)")
     }
     generator = RandomGenerator(seed: settings.seed &+ 1)
+    for weight in settings.weights { try setWeight(weight.edge, to: weight.value) }
+  }
+
+  /// The network's inputs of raw feature rows (`[n, 1]` or `[n, 2]`).
+  private static func inputs(_ inputs: [PlaygroundFeature], of features: Tensor<Float>) throws
+    -> Tensor<Float>
+  {
+    let values = PlaygroundFeature.expand(
+      features.scalars.map(Double.init), width: features.shape[1], into: inputs)
+    return try Tensor(shape: [features.shape[0], inputs.count], scalars: values.map(Float.init))
+  }
+
+  /// What the network takes for raw feature rows: its inputs, scaled as in training.
+  func networkInput(_ features: Tensor<Float>) throws -> Tensor<Float> {
+    let computed = try Self.inputs(inputs, of: features)
+    return try scaling?.apply(to: computed) ?? computed
   }
 
   /// The uploaded table as a data set: the last column is the target, the others (one or two)
@@ -118,12 +158,52 @@ final class PlaygroundTrainer {
           "classes are drawn over two features, 2 to 8 classes; \(table.source) has "
             + "\(data.featureCount) feature(s) and \(classes.count) class(es)")
       }
-    } else if data.featureCount != 1 {
-      throw PlaygroundError(
-        "numeric targets are drawn over one feature; \(table.source) has \(data.featureCount) "
-          + "(for classes, make the target column text, or choose a classification loss)")
     }
     return data
+  }
+
+  // MARK: Weights set by hand
+
+  /// The `Linear` layer, row and column of the edge `from-to` (`i1-h1_2`).
+  ///
+  /// - Throws: ``PlaygroundError`` for an edge this network does not have.
+  func edge(_ name: String) throws -> (linear: Linear<Float>, row: Int, column: Int) {
+    let parts = name.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+    let linears = network.layers.compactMap { $0 as? Linear<Float> }
+    for (index, linear) in linears.enumerated() where parts.count == 2 {
+      if let row = neuronNames[index].firstIndex(of: parts[0]),
+        let column = neuronNames[index + 1].firstIndex(of: parts[1])
+      {
+        return (linear, row, column)
+      }
+    }
+    throw PlaygroundError(
+      "there is no edge '\(name)' in this network (an edge is FROM-TO, such as "
+        + "\(neuronNames[0][0])-\(neuronNames[1][0]))")
+  }
+
+  /// Sets the weight of the edge `name` in the running network and keeps it in the settings,
+  /// so that the page's link sets it again.
+  ///
+  /// - Throws: ``PlaygroundError`` for an unknown edge, a value that is not finite or beyond
+  ///   ±100, or more set weights than a link carries.
+  func setWeight(_ name: String, to value: Double) throws {
+    guard value.isFinite, abs(value) <= 100 else {
+      throw PlaygroundError("a weight must be a number in -100...100 (got \(value))")
+    }
+    let (linear, row, column) = try edge(name)
+    var kept = settings.weights.filter { $0.edge != name }
+    kept.append(PlaygroundSettings.SetWeight(edge: name, value: value))
+    guard kept.count <= PlaygroundLimits.weightsInLink else {
+      throw PlaygroundError(
+        "a link carries at most \(PlaygroundLimits.weightsInLink) set weights; reset to set others")
+    }
+    var weights = linear.weight.value
+    weights.withUnsafeMutableBufferPointer {
+      $0[row * (linear.outputSize ?? 0) + column] = Float(value)
+    }
+    linear.weight.value = weights
+    settings.weights = kept
   }
 
   // MARK: Training
@@ -140,7 +220,7 @@ final class PlaygroundTrainer {
     while taken < steps {
       if pending.isEmpty {
         pending =
-          (try? scaledTrain.batches(size: settings.batchSize, shuffledBy: &generator)) ?? []
+          (try? networkTrain.batches(size: settings.batchSize, shuffledBy: &generator)) ?? []
         pending.reverse()
       }
       guard let batch = pending.popLast() else { break }
@@ -204,18 +284,34 @@ final class PlaygroundTrainer {
   }
 
   func measure() -> Measures {
-    let trainEvaluation = try? network.evaluate(on: scaledTrain, loss: loss.loss)
-    let testEvaluation = scaledTest.flatMap { try? network.evaluate(on: $0, loss: loss.loss) }
+    let trainEvaluation = try? network.evaluate(on: networkTrain, loss: loss.loss)
+    let testEvaluation = networkTest.flatMap { try? network.evaluate(on: $0, loss: loss.loss) }
     return Measures(
       trainLoss: trainEvaluation?.loss ?? .nan, testLoss: testEvaluation?.loss,
       trainAccuracy: trainEvaluation?.metrics["accuracy"],
       testAccuracy: testEvaluation?.metrics["accuracy"])
   }
 
+  /// ``Doctor``'s diagnoses of the network on the training inputs as it is now, with the loss
+  /// curve's last 50 epochs once it has 10; made again only after a step.
+  func diagnoses() -> [Diagnosis] {
+    if let diagnosed, diagnosed.step == step { return diagnosed.found }
+    let history =
+      curve.count >= 10
+      ? try? History(
+        columns: ["epoch", "loss"], rows: curve.suffix(50).map { [Double($0.epoch), $0.train] })
+      : nil
+    let found =
+      (try? Doctor.examine(network: network, data: networkTrain, loss: loss, history: history))
+      ?? []
+    diagnosed = (step, found)
+    return found
+  }
+
   /// The trained network as a model file's contents, ready for `backprop predict`.
   func model() throws -> Model<Float> {
     try Model(
-      network: network, featureNames: train.featureNames, targetKind: train.targetKind,
+      network: network, featureNames: networkTrain.featureNames, targetKind: train.targetKind,
       scaling: scaling, loss: loss,
       metadata: [
         "backprop-version": backpropVersion, "playground-settings": settings.query,

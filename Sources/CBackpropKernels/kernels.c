@@ -868,12 +868,15 @@ size_t bp_peak_resident_bytes(void) {
 #define BP_WIDEST
 #endif
 
+// The L1 term is tested inside the loop, which the compiler unswitches: without it the loop is the
+// same as before it existed.
 #define BP_OPTIMIZER_UPDATES(T, SUFFIX)                                                            \
   BP_WIDEST void bp_adam_##SUFFIX(T *restrict w, const T *restrict g, T *restrict m, T *restrict v,          \
-                        size_t n, T beta1, T beta2, T decay, T rate, T epsilon, T first_correction, \
-                        T second_correction) {                                                     \
+                        size_t n, T beta1, T beta2, T decay, T l1, T rate, T epsilon,              \
+                        T first_correction, T second_correction) {                                 \
     _Pragma("STDC FP_CONTRACT OFF") for (size_t i = 0; i < n; i++) {                               \
       T gradient = g[i] + decay * w[i];                                                            \
+      if (l1 != 0) gradient += l1 * (T)((w[i] > 0) - (w[i] < 0));                                  \
       m[i] = beta1 * m[i] + (1 - beta1) * gradient;                                                \
       v[i] = beta2 * v[i] + (1 - beta2) * gradient * gradient;                                     \
       w[i] -= rate * (m[i] / first_correction) /                                                   \
@@ -881,13 +884,18 @@ size_t bp_peak_resident_bytes(void) {
     }                                                                                              \
   }                                                                                                \
   BP_WIDEST void bp_sgd_##SUFFIX(T *restrict w, const T *restrict g, T *restrict velocity, size_t n,         \
-                       T rate, T momentum, T decay, bool nesterov, bool first) {                   \
+                       T rate, T momentum, T decay, T l1, bool nesterov, bool first) {             \
     _Pragma("STDC FP_CONTRACT OFF") if (!velocity) {                                               \
-      for (size_t i = 0; i < n; i++) w[i] -= rate * (g[i] + decay * w[i]);                         \
+      for (size_t i = 0; i < n; i++) {                                                             \
+        T gradient = g[i] + decay * w[i];                                                          \
+        if (l1 != 0) gradient += l1 * (T)((w[i] > 0) - (w[i] < 0));                                \
+        w[i] -= rate * gradient;                                                                   \
+      }                                                                                            \
       return;                                                                                      \
     }                                                                                              \
     for (size_t i = 0; i < n; i++) {                                                               \
       T gradient = g[i] + decay * w[i];                                                            \
+      if (l1 != 0) gradient += l1 * (T)((w[i] > 0) - (w[i] < 0));                                  \
       velocity[i] = first ? gradient : momentum * velocity[i] + gradient;                          \
       w[i] -= rate * (nesterov ? gradient + momentum * velocity[i] : velocity[i]);                 \
     }                                                                                              \

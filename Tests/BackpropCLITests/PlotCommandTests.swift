@@ -53,7 +53,7 @@ struct PlotCommandTests {
       "plot", "network", "--model", path("model.json"), "--output", path("network.svg"),
     ])
     let networkSVG = try contents("network.svg")
-    #expect(network.status == 0 && networkSVG.contains("class=\"edge\""))
+    #expect(network.status == 0 && networkSVG.contains("class='edge'"))
     let missing = try runBackprop([
       "plot", "network", "--model", path("model.json"), "--edges", "gradients", "--output",
       path("g.svg"),
@@ -86,6 +86,26 @@ struct PlotCommandTests {
     #expect(boundary.status == 0, "\(boundary.standardError)")
     let boundarySVG = try contents("b.svg")
     #expect(boundarySVG.contains("point point-1") && boundarySVG.contains("right"))
+    // --raster: one PNG image inside the SVG instead of rectangles, 160 pixels a side.
+    let raster = try runBackprop([
+      "plot", "boundary", "--model", path("c.json"), "--data", path("d.csv"), "--raster",
+      "--output", path("raster.svg"),
+    ])
+    #expect(raster.status == 0, "\(raster.standardError)")
+    let rasterSVG = try contents("raster.svg")
+    #expect(rasterSVG.contains("<image") && rasterSVG.contains("data:image/png;base64,"))
+    #expect(!rasterSVG.contains("class='region ") && rasterSVG.contains("point point-1"))
+    let plane = try runBackprop([
+      "train", "--data", path("d.csv"), "--target", "w", "--features", "u,v", "--loss", "mse",
+      "--epochs", "5", "--quiet", "--output", path("plane.json"),
+    ])
+    #expect(plane.status == 0, "\(plane.standardError)")
+    let map = try runBackprop([
+      "plot", "boundary", "--model", path("plane.json"), "--data", path("d.csv"),
+      "--output", path("map.svg"),
+    ])
+    #expect(map.status == 0, "\(map.standardError)")
+    #expect(try contents("map.svg").contains("class='regions'"))
     let regressor = try runBackprop([
       "train", "--data", path("d.csv"), "--target", "w", "--features", "u", "--loss", "mse",
       "--epochs", "5", "--quiet", "--output", path("r.json"), "--plots", path("rplots"),

@@ -52,24 +52,24 @@ struct PlaygroundTrainerTests {
     let w1 = try #require(trace["w1"]?.values.first)
     #expect(w1 == Double(try #require(before?.scalars[0])))
 
-    let frame = trainer.frame(isRunning: false, neuron: "h2")
+    let frame = trainer.frame(isRunning: false, view: FrameView(neuron: "h2"))
     #expect(frame.neuron == "h2" && frame.step == 1 && frame.status == "paused")
     #expect(
       frame.trace.map(\.key).contains("delta_h2") && frame.trace.map(\.key).contains("E_total"))
     #expect(frame.trace.allSatisfy { $0.neuron == "h2" || $0.kind == .totalLoss })
     #expect(frame.trace.contains { $0.kind == .updatedWeight })
-    #expect(trainer.frame(isRunning: false, neuron: "nobody").neuron == "h1")
+    #expect(trainer.frame(isRunning: false, view: FrameView(neuron: "nobody")).neuron == "h1")
   }
 
   @Test func framesHoldThePicturesAndNumbers() throws {
     let classes = try trainer("data=moons&seed=2")
-    var frame = classes.frame(isRunning: true, neuron: nil)
+    var frame = classes.frame(isRunning: true)
     #expect(frame.status == "running" && frame.trace.isEmpty && frame.traceNote == nil)
-    #expect(frame.pictures["data"]?.contains("class=\"region") == true)
-    #expect(frame.pictures["network"]?.contains("data-neuron=\"h1_1\"") == true)
+    #expect(frame.pictures["data"]?.contains("class='regions'") == true)
+    #expect(frame.pictures["network"]?.contains("data-neuron='h1_1'") == true)
     #expect(frame.pictures["loss"] == nil)
     classes.advance(steps: 10)
-    frame = classes.frame(isRunning: false, neuron: nil)
+    frame = classes.frame(isRunning: false)
     #expect(frame.pictures["loss"]?.contains("train loss") == true)
     #expect(frame.trainAccuracy != nil && frame.testLoss != nil)
     let json = try frame.json()
@@ -77,7 +77,7 @@ struct PlaygroundTrainerTests {
 
     let values = try trainer("data=sine&optimizer=adam&learningRate=0.01")
     values.advance(steps: 1)
-    frame = values.frame(isRunning: false, neuron: "o1")
+    frame = values.frame(isRunning: false, view: FrameView(neuron: "o1"))
     #expect(frame.pictures["data"]?.contains("Fit") == true && frame.trainAccuracy == nil)
     #expect(frame.trace.allSatisfy { $0.kind != .updatedWeight })
     #expect(frame.traceNote?.contains("adam's, so w⁺ is not shown") == true)
@@ -91,7 +91,7 @@ struct PlaygroundTrainerTests {
     #expect(trainer.network.parameters.allSatisfy { $0.value.scalars.allSatisfy(\.isFinite) })
     let steps = trainer.step
     #expect(trainer.advance(steps: 10) == 0 && trainer.step == steps)
-    let frame = trainer.frame(isRunning: true, neuron: nil)
+    let frame = trainer.frame(isRunning: true)
     #expect(frame.status == "diverged" && frame.message == message)
     #expect(try frame.json().contains("diverged"))
   }
@@ -134,11 +134,11 @@ struct PlaygroundTrainerTests {
     await expectRefusal(containing: "has 2 rows", "4...50") {
       _ = try PlaygroundTrainer.dataSet(table("a,b\n1,2\n3,4"), loss: nil, limits: limits)
     }
-    await expectRefusal(containing: "numeric targets are drawn over one feature") {
-      _ = try PlaygroundTrainer.dataSet(
-        table("a,b,y\n" + (0..<5).map { "\($0),1,\(Double($0) + 0.5)" }.joined(separator: "\n")),
-        loss: nil, limits: limits)
-    }
+    // Values over two features are drawn as a map, as TensorFlow Playground's regressions.
+    let plane = try PlaygroundTrainer.dataSet(
+      table("a,b,y\n" + (0..<5).map { "\($0),1,\(Double($0) + 0.5)" }.joined(separator: "\n")),
+      loss: nil, limits: limits)
+    #expect(plane.targetKind.classNames == nil && plane.featureCount == 2)
     await expectRefusal(containing: "2 to 8 classes") {
       _ = try PlaygroundTrainer.dataSet(
         table("a,b,y\n" + (0..<12).map { "\($0),1,c\($0)" }.joined(separator: "\n")), loss: nil,

@@ -72,12 +72,22 @@ struct DoctorTests {
     let model = try network([2, 8, 2], output: nil)
     let found = try problems(model, data, loss: .crossEntropy)
     #expect(found.contains(.saturatedUnits) && found.contains(.unscaledInputs))
+    // The diagnosis names the saturated units as a step trace names them.
+    let saturated = try Doctor.examine(network: model, data: data, loss: .crossEntropy).first {
+      $0.problem == .saturatedUnits
+    }
+    let units = try #require(saturated?.units)
+    #expect(units.count >= 4 && units.allSatisfy { $0.hasPrefix("h") && $0.count == 2 })
   }
 
   @Test func deadReLUs() throws {
     let data: DataSet<Double> = try ToyData.twoMoons(count: 200, noise: 0.1, seed: 1)
     let model = try network([2, 8, 2], activation: ReLU(), output: nil, biases: .constant(-5))
     #expect(try problems(model, data, loss: .crossEntropy).contains(.deadReLUs))
+    let dead = try Doctor.examine(network: model, data: data, loss: .crossEntropy).first {
+      $0.problem == .deadReLUs
+    }
+    #expect(dead?.units == (1...8).map { "h\($0)" })
   }
 
   @Test func vanishingAndExplodingGradients() throws {

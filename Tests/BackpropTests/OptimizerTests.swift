@@ -1,5 +1,7 @@
-import Backprop
+import Foundation
 import Testing
+
+@testable import Backprop
 
 @Suite("Optimizers")
 struct OptimizerTests {
@@ -50,6 +52,63 @@ struct OptimizerTests {
         result, [0.5145516422825562, -1.5027745538366268, 0.014551646103589944], tolerance: 1e-13))
   }
 
+  /// The same five steps written out here with g = ∇ + λ₁·sign(w), the gradient of λ₁·Σ|w|.
+  static func referenceL1Steps(l1: Double, adam: Bool) -> [Double] {
+    var w = [1.0, -2, 0.5]
+    let center = [0.3, 0.1, -0.2]
+    let scale = [1.0, 3, 0.5]
+    var (m, v, velocity) = ([0.0, 0, 0], [0.0, 0, 0], [0.0, 0, 0])
+    for step in 1...5 {
+      for i in 0..<3 {
+        let sign: Double = w[i] > 0 ? 1 : w[i] < 0 ? -1 : 0
+        let g = 2 * scale[i] * (w[i] - center[i]) + l1 * sign
+        if adam {
+          m[i] = 0.9 * m[i] + 0.1 * g
+          v[i] = 0.999 * v[i] + 0.001 * g * g
+          let mHat = m[i] / (1 - pow(0.9, Double(step)))
+          let vHat = v[i] / (1 - pow(0.999, Double(step)))
+          w[i] -= 0.1 * mHat / (vHat.squareRoot() + 1e-8)
+        } else {
+          velocity[i] = step == 1 ? g : 0.9 * velocity[i] + g
+          w[i] -= 0.1 * velocity[i]
+        }
+      }
+    }
+    return w
+  }
+
+  @Test func anL1PenaltyAddsItsSignToTheGradient() throws {
+    let sgd = try Self.fiveSteps {
+      try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, l1Penalty: 0.05)
+    }
+    #expect(approximatelyEqual(sgd, Self.referenceL1Steps(l1: 0.05, adam: false), tolerance: 1e-13))
+    let adam = try Self.fiveSteps { try Adam(parameters: $0, learningRate: 0.1, l1Penalty: 0.05) }
+    #expect(approximatelyEqual(adam, Self.referenceL1Steps(l1: 0.05, adam: true), tolerance: 1e-12))
+    #expect(
+      sgd != (try Self.fiveSteps { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9) }))
+    expectError(containing: "L1 penalty") {
+      _ = try SGD(parameters: [], learningRate: 0.1, l1Penalty: -1) as SGD<Double>
+    }
+  }
+
+  @Test func theFusedStepAppliesL1AsTheGraphDoes() throws {
+    func stepped(fused: Bool) throws -> [Double] {
+      let network = try Sequential<Double>.perceptron(sizes: [2, 3, 1], activation: .tanh, seed: 4)
+      let optimizer = try SGD(
+        parameters: network.parameters, learningRate: 0.2, weightDecay: 0.01, l1Penalty: 0.03)
+      let input = try Tensor<Double>(shape: [4, 2], scalars: [0.5, -1, 1, 0.25, -0.5, 0.75, 0, 1])
+      let target = try Tensor<Double>(shape: [4, 1], scalars: [1, -1, 0.5, 0])
+      let step = {
+        _ = try network.trainingStep(
+          input: input, target: target, loss: MeanSquaredError(), optimizer: optimizer)
+      }
+      for _ in 0..<3 { try fused ? step() : TrainingEngine.graphOnly(step) }
+      return network.parameters.flatMap(\.value.scalars)
+    }
+    #expect(
+      approximatelyEqual(try stepped(fused: true), try stepped(fused: false), tolerance: 1e-12))
+  }
+
   @Test func frozenParametersAreNotUpdated() throws {
     let trained = Variable(Tensor<Double>([1]), requiresGradient: true)
     let frozen = Variable(Tensor<Double>([2]), requiresGradient: true)
@@ -95,5 +154,8 @@ struct OptimizerTests {
     #expect(
       sgd.description == "SGD(learningRate: 0.5, momentum: 0.9, nesterov: false, weightDecay: 0.0)")
     #expect(try Adam<Float>(parameters: []).description.hasPrefix("Adam(learningRate: 0.001"))
+    #expect(
+      try SGD<Double>(parameters: [], learningRate: 0.5, l1Penalty: 0.01).description.hasSuffix(
+        "weightDecay: 0.0, l1Penalty: 0.01)"))
   }
 }

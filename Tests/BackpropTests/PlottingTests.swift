@@ -101,7 +101,8 @@ struct PlottingTests {
         })
     }
     let svg = SVGElements(canvas.svg)
-    #expect(svg.count(class: "point") == 60)
+    // The points are circles in one group per class (and the legend has one circle a class).
+    #expect(svg.count(class: "point") == 3 && svg.count("circle") == 60 + 3)
     #expect(
       svg.count(class: "region-0") > 0 && svg.count(class: "region-1") > 0
         && svg.count(class: "region-2") > 0)
@@ -206,8 +207,9 @@ struct PlottingTests {
   }
 
   @Test func numbersAreWrittenTheSameWayEveryTime() {
-    #expect(SVGCanvas.number(2) == "2" && SVGCanvas.number(0.123) == "0.12")
+    #expect(SVGCanvas.number(2) == "2" && SVGCanvas.number(0.123) == "0.1")
     #expect(SVGCanvas.number(-0.001) == "0" && SVGCanvas.number(12.5) == "12.5")
+    #expect(SVGCanvas.number(-0.04) == "0" && SVGCanvas.number(-2.46) == "-2.5")
     #expect(
       SVGCanvas.number(.nan) == "0"
         && SVGCanvas.escaped("a<b & \"c\"") == "a&lt;b &amp; &quot;c&quot;")

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Toy data sets")
 struct ToyDataTests {
-  @Test(arguments: ToyData.classificationNames + ["sine"])
+  @Test(arguments: ToyData.classificationNames + ToyData.regressionNames)
   func generatorsAreSeededAndSized(name: String) throws {
     let first: DataSet<Double> = try ToyData.named(name, count: 101, noise: 0.1, seed: 3)
     let again: DataSet<Double> = try ToyData.named(name, count: 101, noise: 0.1, seed: 3)
@@ -48,6 +48,32 @@ struct ToyDataTests {
     for (x, y) in zip(sine.features.scalars, sine.targets.scalars) {
       #expect(abs(y - sin(x)) < 1e-15 && x >= 0 && x < 2 * .pi)
     }
+  }
+
+  @Test func tensorFlowPlaygroundsRegressionsFollowTheirRules() throws {
+    let plane: DataSet<Double> = try ToyData.plane(count: 300, seed: 2)
+    let bumps: DataSet<Double> = try ToyData.multiGaussian(count: 300, seed: 2)
+    for data in [plane, bumps] {
+      #expect(data.featureNames == ["x0", "x1"] && data.targetKind.columnNames == ["y"])
+      #expect(data.features.scalars.allSatisfy { abs($0) <= 1 })
+      #expect(data.targets.scalars.allSatisfy { abs($0) <= 1 })
+    }
+    let points = plane.features.scalars
+    for (row, target) in plane.targets.scalars.enumerated() {
+      #expect(abs(target - (points[2 * row] + points[2 * row + 1]) / 2) < 1e-12)
+    }
+    // At the centre of the bump at (0, 2.5/6), sign −1, the target is −1; far from all, 0.
+    let corner: DataSet<Double> = try ToyData.multiGaussian(count: 2000, seed: 5)
+    let values = corner.features.scalars
+    for (row, target) in corner.targets.scalars.enumerated() {
+      let (x, y) = (values[2 * row], values[2 * row + 1])
+      if x * x + (y - 2.5 / 6) * (y - 2.5 / 6) < 0.0004 { #expect(target < -0.9) }
+      if abs(y) < 0.05 && abs(x) < 0.05 { #expect(target == 0) }
+    }
+    // Noise moves the point before its target is read, not the stored point.
+    let noisy: DataSet<Double> = try ToyData.plane(count: 300, noise: 0.3, seed: 2)
+    #expect(noisy.features.scalars.allSatisfy { abs($0) <= 1 })
+    #expect(noisy.targets != plane.targets)
   }
 
   @Test func badArgumentsAreRejected() {

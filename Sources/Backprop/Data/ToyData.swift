@@ -4,7 +4,8 @@ import Foundation
 /// seed: the same arguments always give the same samples, on every platform.
 ///
 /// The 2-D classification sets have features `x0`, `x1` and classes named `"0"`, `"1"`, …;
-/// `sine` is a 1-D regression set with feature `x` and target `y`. Noise is the standard
+/// `sine` is a 1-D regression set with feature `x` and target `y`; `plane` and `multi-gaussian`
+/// are TensorFlow Playground's 2-D regression sets, features `x0`, `x1` and target `y`. Noise is the standard
 /// deviation of Gaussian jitter added to each point (to `y` for `sine`). Samples come out
 /// shuffled.
 public enum ToyData {
@@ -122,12 +123,65 @@ public enum ToyData {
       featureNames: ["x"], targetKind: .regression(columns: ["y"]))
   }
 
+  /// TensorFlow Playground's "plane" regression: points uniform in [−1, 1]², target
+  /// (x0 + x1) / 2, which spans [−1, 1]. Noise jitters the point before its target is read, as
+  /// TensorFlow Playground does.
+  public static func plane<Scalar: TensorScalar>(
+    count: Int, noise: Double = 0, seed: UInt64, as type: Scalar.Type = Scalar.self
+  ) throws -> DataSet<Scalar> {
+    try planeRegression(count: count, noise: noise, seed: seed) { x, y in (x + y) / 2 }
+  }
+
+  /// TensorFlow Playground's "multi-gaussian" regression: points uniform in [−1, 1]², the
+  /// target that of the nearest of six bumps at (±2/3 or 0, ±5/12) with alternating signs, 1 at
+  /// a bump's centre falling linearly to 0 at distance 1/3 (its [−6, 6] plane scaled to ours).
+  public static func multiGaussian<Scalar: TensorScalar>(
+    count: Int, noise: Double = 0, seed: UInt64, as type: Scalar.Type = Scalar.self
+  ) throws -> DataSet<Scalar> {
+    let bumps: [(x: Double, y: Double, sign: Double)] = [
+      (-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1),
+    ].map { ($0.0 / 6, $0.1 / 6, $0.2) }
+    return try planeRegression(count: count, noise: noise, seed: seed) { x, y in
+      var target = 0.0
+      for bump in bumps {
+        let distance = ((x - bump.x) * (x - bump.x) + (y - bump.y) * (y - bump.y)).squareRoot()
+        let value = bump.sign * max(0, 1 - distance * 3)
+        if abs(value) > abs(target) { target = value }
+      }
+      return target
+    }
+  }
+
+  /// `count` points uniform in [−1, 1]², each with the target `target` gives at the point
+  /// jittered by `noise`; features `x0`, `x1`, target `y`.
+  private static func planeRegression<Scalar: TensorScalar>(
+    count: Int, noise: Double, seed: UInt64, target: (Double, Double) -> Double
+  ) throws -> DataSet<Scalar> {
+    try validate(count: count, noise: noise)
+    var generator = RandomGenerator(seed: seed)
+    var coordinates: [Scalar] = []
+    var targets: [Scalar] = []
+    for _ in 0..<count {
+      let (x, y) = (generator.uniform(low: -1, high: 1), generator.uniform(low: -1, high: 1))
+      coordinates += [Scalar(x), Scalar(y)]
+      targets.append(Scalar(target(x + noise * generator.normal(), y + noise * generator.normal())))
+    }
+    return try DataSet(
+      features: Tensor(shape: [count, 2], scalars: coordinates),
+      targets: Tensor(shape: [count, 1], scalars: targets), featureNames: ["x0", "x1"],
+      targetKind: .regression(columns: ["y"]))
+  }
+
   /// The generators by name, as the command line and the playground offer them.
   public static let classificationNames = [
     "xor", "circles", "moons", "spirals", "blobs", "sine-boundary",
   ]
 
-  /// The data set called `name` (one of ``classificationNames`` or `"sine"`).
+  /// The regression generators by name: `sine` over one feature, `plane` and
+  /// `multi-gaussian` over two.
+  public static let regressionNames = ["sine", "plane", "multi-gaussian"]
+
+  /// The data set called `name` (one of ``classificationNames`` or ``regressionNames``).
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for an unknown name, or from the
   ///   generator.
@@ -142,10 +196,12 @@ public enum ToyData {
     case "blobs": try blobs(count: count, noise: noise, seed: seed)
     case "sine-boundary": try sineBoundary(count: count, noise: noise, seed: seed)
     case "sine": try sine(count: count, noise: noise, seed: seed)
+    case "plane": try plane(count: count, noise: noise, seed: seed)
+    case "multi-gaussian": try multiGaussian(count: count, noise: noise, seed: seed)
     default:
       throw BackpropError.invalidArgument(
         name: "toy data set '\(name)'",
-        detail: "choose one of \((classificationNames + ["sine"]).joined(separator: ", "))")
+        detail: "choose one of \((classificationNames + regressionNames).joined(separator: ", "))")
     }
   }
 

@@ -34,6 +34,9 @@ public struct Diagnosis: Sendable, Equatable, CustomStringConvertible {
   public var evidence: String
   /// What to change.
   public var fix: String
+  /// The neurons it is about, named as ``StepTrace/neuronNames(layerSizes:)`` names them
+  /// (`h1_2`); empty when it is about the network as a whole.
+  public var units: [String] = []
 
   /// "problem: evidence. Fix: …".
   public var description: String { "\(problem.rawValue): \(evidence)\n  fix: \(fix)" }
@@ -233,8 +236,18 @@ public enum Doctor {
     var found: [Diagnosis] = []
     var value = features
     let count = Double(features.shape[0])
+    let linears = network.layers.compactMap { $0 as? Linear<Double> }
+    let names = StepTrace.neuronNames(
+      layerSizes: [linears.first?.inputSize ?? 0] + linears.map { $0.outputSize ?? 0 })
+    var column = 0
     for (index, layer) in network.layers.enumerated() {
       value = try layer(value)
+      if layer is Linear<Double> { column += 1 }
+      func unitNames(_ units: [Int]) -> [String] {
+        units.compactMap {
+          column < names.count && $0 < names[column].count ? names[column][$0] : nil
+        }
+      }
       guard index < network.layers.count - 1, value.rank == 2 else { continue }
       let units = value.shape[1]
       let scalars = value.scalars
@@ -261,7 +274,8 @@ public enum Doctor {
               evidence:
                 "\(dead.count) of the \(units) ReLU units after layer \(index - 1) output 0 for every "
                 + "sample, so no gradient reaches their weights",
-              fix: "lower the learning rate, use He initialization and zero biases, or LeakyReLU"))
+              fix: "lower the learning rate, use He initialization and zero biases, or LeakyReLU",
+              units: unitNames(dead)))
         }
         continue
       default: continue
@@ -275,8 +289,8 @@ public enum Doctor {
               + "limits on ≥ \(Int(thresholds.saturatedShare * 100))% of the samples, where the "
               + "derivative is nearly 0",
             fix:
-              "scale the inputs, initialize with smaller weights (Xavier), or lower the learning rate"
-          ))
+              "scale the inputs, initialize with smaller weights (Xavier), or lower the learning rate",
+            units: unitNames(saturated)))
       }
     }
     return found

@@ -2,7 +2,8 @@ import CBackpropKernels
 
 /// Adam (Kingma and Ba, 2015): per-parameter step sizes from running moments of the gradient.
 ///
-/// The update follows PyTorch's `torch.optim.Adam`. With g = ∇w + λw and step count t:
+/// The update follows PyTorch's `torch.optim.Adam`. With g = ∇w + λw + λ₁·sign(w) (λ the weight
+/// decay, λ₁ the L1 penalty) and step count t:
 ///
 ///     m ← β₁·m + (1 − β₁)·g        v ← β₂·v + (1 − β₂)·g²
 ///     w ← w − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
@@ -19,6 +20,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   public let epsilon: Double
   /// The L2 penalty λ added to each gradient as λ·w.
   public let weightDecay: Double
+  /// The L1 penalty λ₁ added to each gradient as λ₁·sign(w) (the gradient of λ₁·Σ|w|).
+  public let l1Penalty: Double
   /// Each parameter's moments m and v, made at its first update.
   private var moments: [(first: Tensor<Scalar>, second: Tensor<Scalar>)?]
   /// β₁ᵗ and β₂ᵗ for each parameter, kept as running products: exact to rounding and the same
@@ -28,10 +31,11 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   /// Creates the optimizer with PyTorch's defaults.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a negative or non-finite
-  ///   learning rate, a β outside [0, 1), an ε that is not positive, or a negative weight decay.
+  ///   learning rate, a β outside [0, 1), an ε that is not positive, or a negative weight decay
+  ///   or L1 penalty.
   public init(
     parameters: [Variable<Scalar>], learningRate: Double = 0.001, beta1: Double = 0.9,
-    beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0
+    beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0, l1Penalty: Double = 0
   ) throws {
     self.learningRate = try HyperParameter.learningRate(learningRate)
     self.beta1 = try HyperParameter.decayRate(beta1, name: "beta1")
@@ -41,6 +45,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     }
     self.epsilon = epsilon
     self.weightDecay = try HyperParameter.nonNegative(weightDecay, name: "weight decay")
+    self.l1Penalty = try HyperParameter.nonNegative(l1Penalty, name: "L1 penalty")
     self.parameters = parameters
     self.moments = Array(repeating: nil, count: parameters.count)
     self.powers = Array(repeating: (1, 1), count: parameters.count)
@@ -62,7 +67,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
       moments[index] = nil
       powers[index] = (powers[index].beta1 * beta1, powers[index].beta2 * beta2)
       let rule = Rule(
-        beta1: beta1, beta2: beta2, weightDecay: weightDecay, learningRate: learningRate,
+        beta1: beta1, beta2: beta2, weightDecay: weightDecay, l1Penalty: l1Penalty,
+        learningRate: learningRate,
         epsilon: epsilon, firstCorrection: 1 - powers[index].beta1,
         secondCorrection: 1 - powers[index].beta2)
       gradient.withUnsafeBufferPointer { gradient in
@@ -107,10 +113,11 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     }
   }
 
-  /// One parameter's update, with g = ∇w + λw:
+  /// One parameter's update, with g = ∇w + λw + λ₁·sign(w):
   /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − η(m/c₁)/(√(v/c₂) + ε).
   private struct Rule {
-    let beta1, beta2, weightDecay, learningRate, epsilon, firstCorrection, secondCorrection: Double
+    let beta1, beta2, weightDecay, l1Penalty, learningRate, epsilon: Double
+    let firstCorrection, secondCorrection: Double
 
     /// The update of `count` parameters, by the vectorized kernel of the scalar type.
     func apply<S: TensorScalar>(
@@ -123,14 +130,15 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
           bp_adam_f32(
             concrete(weights + start, as: Float.self), concrete(gradient + start, as: Float.self),
             concrete(m + start, as: Float.self), concrete(v + start, as: Float.self), n,
-            Float(beta1), Float(beta2), Float(weightDecay), Float(learningRate), Float(epsilon),
+            Float(beta1), Float(beta2), Float(weightDecay), Float(l1Penalty), Float(learningRate),
+            Float(epsilon),
             Float(firstCorrection), Float(secondCorrection))
         } else {
           bp_adam_f64(
             concrete(weights + start, as: Double.self),
             concrete(gradient + start, as: Double.self), concrete(m + start, as: Double.self),
-            concrete(v + start, as: Double.self), n, beta1, beta2, weightDecay, learningRate,
-            epsilon, firstCorrection, secondCorrection)
+            concrete(v + start, as: Double.self), n, beta1, beta2, weightDecay, l1Penalty,
+            learningRate, epsilon, firstCorrection, secondCorrection)
         }
       }
     }
@@ -139,6 +147,6 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
   /// The hyper-parameters.
   public var description: String {
     "Adam(learningRate: \(learningRate), beta1: \(beta1), beta2: \(beta2), epsilon: \(epsilon), "
-      + "weightDecay: \(weightDecay))"
+      + "weightDecay: \(weightDecay)" + (l1Penalty == 0 ? "" : ", l1Penalty: \(l1Penalty)") + ")"
   }
 }

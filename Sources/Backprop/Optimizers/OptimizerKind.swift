@@ -20,21 +20,24 @@ public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
     self = kind
   }
 
-  /// The optimizer of `parameters`; `momentum` applies to SGD only.
+  /// The optimizer of `parameters`; `momentum` applies to SGD only. `weightDecay` is the L2
+  /// penalty λ (λ·w added to each gradient), `l1Penalty` the L1 one (λ₁·sign(w)).
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for hyperparameters the optimizer
   ///   refuses.
   public func make<Scalar: TensorScalar>(
     parameters: [Variable<Scalar>], learningRate: Double, momentum: Double = 0,
-    weightDecay: Double = 0
+    weightDecay: Double = 0, l1Penalty: Double = 0
   ) throws -> any Optimizer<Scalar> {
     switch self {
     case .sgd:
       try SGD(
         parameters: parameters, learningRate: learningRate, momentum: momentum,
-        weightDecay: weightDecay)
+        weightDecay: weightDecay, l1Penalty: l1Penalty)
     case .adam:
-      try Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
+      try Adam(
+        parameters: parameters, learningRate: learningRate, weightDecay: weightDecay,
+        l1Penalty: l1Penalty)
     }
   }
 }

@@ -1,9 +1,10 @@
 import CBackpropKernels
 
-/// Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
+/// Stochastic gradient descent, with optional momentum, Nesterov momentum, weight decay and an
+/// L1 penalty.
 ///
-/// The update follows PyTorch's `torch.optim.SGD` (no dampening). With g = ∇w + λw (λ the weight
-/// decay) and v the velocity, starting at v = g:
+/// The update follows PyTorch's `torch.optim.SGD` (no dampening). With g = ∇w + λw + λ₁·sign(w)
+/// (λ the weight decay, λ₁ the L1 penalty) and v the velocity, starting at v = g:
 ///
 ///     v ← μ·v + g
 ///     w ← w − η·(g + μ·v)   (Nesterov)   or   w ← w − η·v   (classical)
@@ -20,6 +21,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
   public let nesterov: Bool
   /// The L2 penalty λ added to each gradient as λ·w.
   public let weightDecay: Double
+  /// The L1 penalty λ₁ added to each gradient as λ₁·sign(w) (the gradient of λ₁·Σ|w|).
+  public let l1Penalty: Double
   private var velocities: [Tensor<Scalar>?]
   /// Whether each parameter has been updated: its first update starts the velocity at g.
   private var updated: [Bool]
@@ -27,15 +30,16 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
   /// Creates the optimizer.
   ///
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` for a negative or non-finite
-  ///   learning rate, a momentum outside [0, 1), a negative weight decay, or Nesterov momentum
-  ///   without momentum.
+  ///   learning rate, a momentum outside [0, 1), a negative weight decay or L1 penalty, or
+  ///   Nesterov momentum without momentum.
   public init(
     parameters: [Variable<Scalar>], learningRate: Double, momentum: Double = 0,
-    nesterov: Bool = false, weightDecay: Double = 0
+    nesterov: Bool = false, weightDecay: Double = 0, l1Penalty: Double = 0
   ) throws {
     self.learningRate = try HyperParameter.learningRate(learningRate)
     self.momentum = try HyperParameter.decayRate(momentum, name: "momentum")
     self.weightDecay = try HyperParameter.nonNegative(weightDecay, name: "weight decay")
+    self.l1Penalty = try HyperParameter.nonNegative(l1Penalty, name: "L1 penalty")
     if nesterov && momentum == 0 {
       throw BackpropError.invalidArgument(
         name: "Nesterov momentum", detail: "needs a momentum above 0")
@@ -62,7 +66,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
       velocities[index] = nil
       let rule = Rule(
         learningRate: learningRate, momentum: momentum, nesterov: nesterov,
-        weightDecay: weightDecay, isFirst: isFirst)
+        weightDecay: weightDecay, l1Penalty: l1Penalty, isFirst: isFirst)
       gradient.withUnsafeBufferPointer { gradient in
         parameter.value.withUnsafeMutableBufferPointer { weights in
           guard let w = weights.baseAddress, let g = gradient.baseAddress else { return }
@@ -99,12 +103,12 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     }
   }
 
-  /// One parameter's update, with g = ∇w + λw: v ← μv + g (v = g at the first step), then
+  /// One parameter's update, with g = ∇w + λw + λ₁·sign(w): v ← μv + g (v = g at the first step), then
   /// w ← w − η(g + μv) (Nesterov), w ← w − ηv, or w ← w − ηg without momentum.
   private struct Rule {
     let learningRate, momentum: Double
     let nesterov: Bool
-    let weightDecay: Double
+    let weightDecay, l1Penalty: Double
     let isFirst: Bool
 
     /// The update of `count` parameters, by the vectorized kernel of the scalar type.
@@ -118,13 +122,13 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
           bp_sgd_f32(
             concrete(weights + start, as: Float.self), concrete(gradient + start, as: Float.self),
             velocity.map { concrete($0 + start, as: Float.self) }, n, Float(learningRate),
-            Float(momentum), Float(weightDecay), nesterov, isFirst)
+            Float(momentum), Float(weightDecay), Float(l1Penalty), nesterov, isFirst)
         } else {
           bp_sgd_f64(
             concrete(weights + start, as: Double.self),
             concrete(gradient + start, as: Double.self),
             velocity.map { concrete($0 + start, as: Double.self) }, n, learningRate, momentum,
-            weightDecay, nesterov, isFirst)
+            weightDecay, l1Penalty, nesterov, isFirst)
         }
       }
     }
@@ -133,6 +137,6 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
   /// The hyper-parameters, e.g. `SGD(learningRate: 0.5, momentum: 0.0, nesterov: false, weightDecay: 0.0)`.
   public var description: String {
     "SGD(learningRate: \(learningRate), momentum: \(momentum), nesterov: \(nesterov), "
-      + "weightDecay: \(weightDecay))"
+      + "weightDecay: \(weightDecay)" + (l1Penalty == 0 ? "" : ", l1Penalty: \(l1Penalty)") + ")"
   }
 }

@@ -5,6 +5,10 @@ extension Plot {
   /// `resolution` grid is coloured by its predicted class, paler where the model is less sure,
   /// with the data drawn over it as points coloured by their true class.
   ///
+  /// With `raster`, the grid is one PNG image of `resolution`² pixels, shaded continuously by
+  /// confidence and smoothed as the viewer scales it, instead of runs of rectangles in four
+  /// shades; a 100 × 100 map takes a few kilobytes either way.
+  ///
   /// `predict` maps `[n, 2]` features to `[n, classCount]` scores (probabilities or logits; the
   /// largest wins) or `[n, 1]` probabilities of class 1. The map covers the data's range plus 10%
   /// on each side. The root element carries `data-plot-area` and `data-domain` (pixel rectangle
@@ -14,7 +18,8 @@ extension Plot {
   ///   two features; errors of `predict`.
   public static func decisionRegions<Scalar: TensorScalar>(
     data: DataSet<Scalar>, resolution: Int = 80, title: String = "Decision regions",
-    width: Double = 800, height: Double = 600, predict: (Tensor<Scalar>) throws -> Tensor<Scalar>
+    width: Double = 800, height: Double = 600, raster: Bool = false,
+    predict: (Tensor<Scalar>) throws -> Tensor<Scalar>
   ) throws -> SVGCanvas {
     guard data.featureCount == 2, let classNames = data.targetKind.classNames else {
       throw BackpropError.invalidArgument(
@@ -27,63 +32,63 @@ extension Plot {
         name: "resolution", detail: "\(resolution) must be in 2...400")
     }
     let points = data.features.scalars.map(Double.init)
-    let xs = stride(from: 0, to: points.count, by: 2).map { points[$0] }
-    let ys = stride(from: 1, to: points.count, by: 2).map { points[$0] }
-    func widened(_ values: [Double]) -> ClosedRange<Double> {
-      let low = values.min() ?? 0
-      let high = values.max() ?? 1
-      let margin = max((high - low) * 0.1, 1e-6)
-      return (low - margin)...(high + margin)
-    }
+    let domain = try MapDomain(covering: data)
     var canvas = SVGCanvas(width: width, height: height)
-    let frame = PlotFrame(canvas: canvas, xRange: widened(xs), yRange: widened(ys), exact: true)
+    let frame = PlotFrame(canvas: canvas, xRange: domain.x, yRange: domain.y, exact: true)
     frame.drawAxes(
-      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1])
-
-    // Cell centres, row by row from the top.
+      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1],
+      grid: false)
     let cellWidth = frame.width / Double(resolution)
     let cellHeight = frame.height / Double(resolution)
-    let span = (
-      x: frame.xRange.upperBound - frame.xRange.lowerBound,
-      y: frame.yRange.upperBound - frame.yRange.lowerBound
-    )
-    var centres: [Scalar] = []
-    for row in 0..<resolution {
-      let y = frame.yRange.upperBound - span.y * (Double(row) + 0.5) / Double(resolution)
-      for column in 0..<resolution {
-        centres += [
-          Scalar(frame.xRange.lowerBound + span.x * (Double(column) + 0.5) / Double(resolution)),
-          Scalar(y),
-        ]
-      }
-    }
-    let scores = try predict(Tensor(shape: [resolution * resolution, 2], scalars: centres))
+    let centres: Tensor<Scalar> = domain.centres(resolution: resolution)
+    let scores = try predict(centres)
     if let index = scores.firstNonFiniteIndex {
       let point = 2 * (index / max(scores.shape.last ?? 1, 1))
       throw BackpropError.invalidArgument(
         name: "decision regions",
-        detail: "the model's score at (\(centres[point]), \(centres[point + 1])) is "
+        detail:
+          "the model's score at (\(centres.scalars[point]), \(centres.scalars[point + 1])) is "
           + "\(scores.scalars[index]), not a finite number")
     }
     let cells = try classesAndConfidence(scores, classCount: classNames.count)
-    for row in 0..<resolution {
-      var column = 0
-      while column < resolution {
-        let cell = cells[row * resolution + column]
-        var end = column + 1
-        while end < resolution, cells[row * resolution + end] == cell { end += 1 }
-        canvas.rectangle(
-          x: frame.left + cellWidth * Double(column), y: frame.top + cellHeight * Double(row),
-          width: cellWidth * Double(end - column) + 0.3, height: cellHeight + 0.3,
-          fill: tint(color(cell.classIndex), strength: 0.12 + 0.12 * Double(cell.level)),
-          className: "region region-\(cell.classIndex)")
-        column = end
+    if raster {
+      var image = try PNGImage(width: resolution, height: resolution)
+      let colors = classNames.indices.map { PNGImage.Color(hex: color($0)) }
+      for (index, cell) in cells.enumerated() {
+        // 17 shades of each class: a palette image for up to 10 classes.
+        let shade = (cell.confidence * 16).rounded() / 16
+        image[index % resolution, index / resolution] = PNGImage.Color.white.mixed(
+          with: colors[cell.classIndex], share: 0.12 + 0.36 * shade)
+      }
+      try canvas.image(
+        image, x: frame.left, y: frame.top, width: frame.width, height: frame.height,
+        className: "regions")
+    } else {
+      // Four levels of confidence, so that neighbouring cells merge into runs.
+      let levels = cells.map {
+        Cell(classIndex: $0.classIndex, level: min(3, Int($0.confidence * 4)))
+      }
+      for row in 0..<resolution {
+        var column = 0
+        while column < resolution {
+          let cell = levels[row * resolution + column]
+          var end = column + 1
+          while end < resolution, levels[row * resolution + end] == cell { end += 1 }
+          canvas.rectangle(
+            x: frame.left + cellWidth * Double(column), y: frame.top + cellHeight * Double(row),
+            width: cellWidth * Double(end - column) + 0.3, height: cellHeight + 0.3,
+            fill: tint(color(cell.classIndex), strength: 0.12 + 0.12 * Double(cell.level)),
+            className: "region region-\(cell.classIndex)")
+          column = end
+        }
       }
     }
-    for (index, label) in (data.labels ?? []).enumerated().prefix(5000) {
-      canvas.circle(
-        center: (frame.x(xs[index]), frame.y(ys[index])), radius: 4, fill: color(label),
-        stroke: "#333333", className: "point point-\(label)")
+    let labels = Array((data.labels ?? []).prefix(5000))
+    for classIndex in classNames.indices {
+      canvas.points(
+        labels.indices.filter { labels[$0] == classIndex }.map {
+          (frame.x(points[2 * $0]), frame.y(points[2 * $0 + 1]))
+        }, radius: 4, fill: color(classIndex), className: "point point-\(classIndex)")
     }
     frame.drawFrame(on: &canvas)
     frame.drawLegend(
@@ -97,17 +102,13 @@ extension Plot {
   /// `hex` mixed with white: `strength` 1 is the colour itself, 0 is white. Opaque cells, unlike
   /// translucent ones, show no seams where neighbours overlap.
   static func tint(_ hex: String, strength: Double) -> String {
-    let value = Int(hex.dropFirst(), radix: 16) ?? 0
-    let channels = [value >> 16 & 0xff, value >> 8 & 0xff, value & 0xff].map { channel in
-      Int((255 - (255 - Double(channel)) * strength).rounded())
-    }
-    return "#" + channels.map { String(format: "%02x", $0) }.joined()
+    PNGImage.Color.white.mixed(with: PNGImage.Color(hex: hex), share: strength).hex
   }
 
-  /// The predicted class of each row and how sure the prediction is, in four levels (0–3).
+  /// The predicted class of each row and how sure the prediction is: 0 at chance, 1 certain.
   private static func classesAndConfidence<Scalar: TensorScalar>(
     _ scores: Tensor<Scalar>, classCount: Int
-  ) throws -> [Cell] {
+  ) throws -> [(classIndex: Int, confidence: Double)] {
     guard scores.rank == 2, scores.shape[1] == classCount || scores.shape[1] == 1 else {
       throw BackpropError.shapeMismatch(
         operation: "decision regions", shapes: [scores.shape, [classCount]],
@@ -131,7 +132,7 @@ extension Plot {
       let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
       let chance = 1 / Double(probabilities.count)
       let confidence = (probabilities[best] - chance) / (1 - chance)
-      return Cell(classIndex: best, level: min(3, Int((confidence * 4).rounded(.down))))
+      return (best, min(max(confidence, 0), 1))
     }
   }
 
@@ -143,10 +144,12 @@ extension Plot {
 
 extension Model {
   /// The model's decision regions over unscaled data (the model scales them itself).
-  public func decisionRegions(on data: DataSet<Scalar>, title: String = "Decision regions") throws
-    -> SVGCanvas
-  {
-    try Plot.decisionRegions(data: data, title: title) { try predict($0) }
+  public func decisionRegions(
+    on data: DataSet<Scalar>, title: String = "Decision regions", raster: Bool = false
+  ) throws -> SVGCanvas {
+    try Plot.decisionRegions(
+      data: data, resolution: raster ? 160 : 80, title: title, raster: raster
+    ) { try predict($0) }
   }
 
   /// The model's 1-D regression curve over unscaled data.

@@ -96,16 +96,23 @@ struct PlotFrame {
   }
 
   /// Draws the grid, frame, ticks, tick labels, axis labels and title.
-  func drawAxes(on canvas: inout SVGCanvas, title: String, xLabel: String, yLabel: String) {
+  /// Draws the ticks, labels and title, and the grid unless a map will cover it (`grid` false).
+  func drawAxes(
+    on canvas: inout SVGCanvas, title: String, xLabel: String, yLabel: String, grid: Bool = true
+  ) {
     let xTicks = Self.ticks(xRange)
     let yTicks = logY ? Self.logTicks(yRange) : Self.ticks(yRange)
     for tick in xTicks {
-      canvas.line(from: (x(tick), top), to: (x(tick), top + height), stroke: "#e5e5e5")
+      if grid {
+        canvas.line(from: (x(tick), top), to: (x(tick), top + height), stroke: "#e5e5e5")
+      }
       canvas.line(from: (x(tick), top + height), to: (x(tick), top + height + 5), stroke: "#444444")
       canvas.text(Self.label(tick), at: (x(tick), top + height + 20), size: 12, anchor: .middle)
     }
     for tick in yTicks {
-      canvas.line(from: (left, y(tick)), to: (left + width, y(tick)), stroke: "#e5e5e5")
+      if grid {
+        canvas.line(from: (left, y(tick)), to: (left + width, y(tick)), stroke: "#e5e5e5")
+      }
       canvas.line(from: (left - 5, y(tick)), to: (left, y(tick)), stroke: "#444444")
       canvas.text(Self.label(tick), at: (left - 8, y(tick) + 4), size: 12, anchor: .end)
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A picture being drawn as SVG: shapes and text appended in order, with every number written
-/// to two decimals, so the same drawing always gives the same bytes.
+/// to one decimal, so the same drawing always gives the same bytes.
 public struct SVGCanvas: Sendable, Equatable {
   /// The width in pixels.
   public let width: Double
@@ -21,20 +21,20 @@ public struct SVGCanvas: Sendable, Equatable {
   /// Equal when the SVG text is equal.
   public static func == (lhs: SVGCanvas, rhs: SVGCanvas) -> Bool { lhs.svg == rhs.svg }
 
-  /// A number as SVG writes it: at most two decimals, no trailing zeros, never `-0`.
+  /// A number as SVG writes it: at most one decimal (a tenth of a pixel is below what any
+  /// screen shows, and a playground frame holds thousands of numbers), never `-0`.
   static func number(_ value: Double) -> String {
     guard value.isFinite else { return "0" }
-    let rounded = (value * 100).rounded() / 100
+    let rounded = (value * 10).rounded() / 10
     if rounded == rounded.rounded() { return String(Int(rounded)) }
-    var text = String(format: "%.2f", rounded)
-    while text.hasSuffix("0") { text.removeLast() }
-    return text
+    return String(format: "%.1f", rounded)
   }
 
-  /// Text with the XML special characters escaped.
+  /// Text with the XML special characters escaped, quotes of both kinds included.
   static func escaped(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
       .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+      .replacingOccurrences(of: "'", with: "&#39;")
   }
 
   /// Appends a rectangle.
@@ -52,10 +52,10 @@ public struct SVGCanvas: Sendable, Equatable {
     append("rect", attributes)
   }
 
-  /// Appends a straight line.
+  /// Appends a straight line; each of `data` becomes a `data-KEY` attribute.
   public mutating func line(
     from start: (Double, Double), to end: (Double, Double), stroke: String, width: Double = 1,
-    opacity: Double? = nil, className: String? = nil
+    opacity: Double? = nil, className: String? = nil, data: KeyValuePairs<String, String> = [:]
   ) {
     var attributes = [
       ("x1", Self.number(start.0)), ("y1", Self.number(start.1)), ("x2", Self.number(end.0)),
@@ -63,6 +63,7 @@ public struct SVGCanvas: Sendable, Equatable {
     ]
     if let opacity { attributes.append(("stroke-opacity", Self.number(opacity))) }
     if let className { attributes.append(("class", className)) }
+    attributes += data.map { ("data-" + $0.key, $0.value) }
     append("line", attributes)
   }
 
@@ -94,6 +95,22 @@ public struct SVGCanvas: Sendable, Equatable {
     append("circle", attributes)
   }
 
+  /// Appends points of one style as circles in a group that carries the style once, which keeps
+  /// a scatter of thousands of points small.
+  public mutating func points(
+    _ centres: [(Double, Double)], radius: Double, fill: String, stroke: String = "#333333",
+    className: String? = nil
+  ) {
+    guard !centres.isEmpty else { return }
+    var attributes = [("fill", fill), ("stroke", stroke)]
+    if let className { attributes.append(("class", className)) }
+    let r = Self.number(radius)
+    elements.append(
+      "<g\(Self.attributeList(attributes))>"
+        + centres.map { "<circle cx='\(Self.number($0.0))' cy='\(Self.number($0.1))' r='\(r)'/>" }
+        .joined() + "</g>")
+  }
+
   /// How text is placed relative to its point.
   public enum Anchor: String, Sendable {
     /// The point is the start of the text.
@@ -112,9 +129,12 @@ public struct SVGCanvas: Sendable, Equatable {
   ) {
     var attributes = [
       ("x", Self.number(point.0)), ("y", Self.number(point.1)),
-      ("font-family", "DejaVu Sans, Helvetica, Arial, sans-serif"),
-      ("font-size", Self.number(size)), ("text-anchor", anchor.rawValue), ("fill", fill),
+      ("font-size", Self.number(size)),
     ]
+    // The root's fill is the text colour.
+    if fill != "#222222" { attributes.append(("fill", fill)) }
+    // `start` is SVG's default.
+    if anchor != .start { attributes.append(("text-anchor", anchor.rawValue)) }
     if let weight { attributes.append(("font-weight", weight)) }
     if let rotation {
       attributes.append(
@@ -127,14 +147,32 @@ public struct SVGCanvas: Sendable, Equatable {
     append("text", attributes, content: Self.escaped(content))
   }
 
+  /// Appends a raster image stretched over the rectangle at (x, y); the viewer smooths it as it
+  /// scales it. Each of `data` becomes a `data-KEY` attribute.
+  ///
+  /// - Throws: as ``PNGImage/pngData()``.
+  public mutating func image(
+    _ image: PNGImage, x: Double, y: Double, width: Double, height: Double,
+    className: String? = nil, data: KeyValuePairs<String, String> = [:]
+  ) throws {
+    var attributes = [
+      ("x", Self.number(x)), ("y", Self.number(y)), ("width", Self.number(width)),
+      ("height", Self.number(height)), ("preserveAspectRatio", "none"),
+      ("href", try image.dataURI()),
+    ]
+    if let className { attributes.append(("class", className)) }
+    attributes += data.map { ("data-" + $0.key, $0.value) }
+    append("image", attributes)
+  }
+
   /// Draws `other` scaled into the rectangle at (x, y) of the given size.
   public mutating func embed(
     _ other: SVGCanvas, x: Double, y: Double, width: Double, height: Double
   ) {
     elements.append(
-      "<svg x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(width))\" "
-        + "height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(other.width)) "
-        + "\(Self.number(other.height))\">")
+      "<svg x='\(Self.number(x))' y='\(Self.number(y))' width='\(Self.number(width))' "
+        + "height='\(Self.number(height))' viewBox='0 0 \(Self.number(other.width)) "
+        + "\(Self.number(other.height))'>")
     elements += other.elements
     elements.append("</svg>")
   }
@@ -142,8 +180,14 @@ public struct SVGCanvas: Sendable, Equatable {
   private mutating func append(
     _ name: String, _ attributes: [(String, String)], content: String? = nil
   ) {
-    let list = attributes.map { " \($0)=\"\(Self.escaped($1))\"" }.joined()
+    let list = Self.attributeList(attributes)
     elements.append(content.map { "<\(name)\(list)>\($0)</\(name)>" } ?? "<\(name)\(list)/>")
+  }
+
+  /// Attributes as ` name='value'`: single quotes, which JSON (the playground's frames) carries
+  /// without escaping, where double quotes would each cost a backslash.
+  private static func attributeList(_ attributes: [(String, String)]) -> String {
+    attributes.map { " \($0)='\(escaped($1))'" }.joined()
   }
 
   /// The SVG document.
@@ -151,7 +195,9 @@ public struct SVGCanvas: Sendable, Equatable {
     let extra = attributes.map { " \($0.name)=\"\(Self.escaped($0.value))\"" }.joined()
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.number(width))\" "
-      + "height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\"\(extra)>\n"
+      + "height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" "
+      // Set once for every text, which inherits them (every shape sets its own fill).
+      + "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" fill=\"#222222\"\(extra)>\n"
       + elements.joined(separator: "\n") + "\n</svg>\n"
   }
 

@@ -195,11 +195,17 @@ final class FusedStep<Scalar: TensorScalar> {
         }
         var (destination, scale): (UnsafeMutablePointer<Scalar>?, Scalar) = (values, 1)
         if let descent {
-          // w ← (1 − ηλ)w, then w += −η·∂E/∂w inside the product.
+          // w ← (1 − ηλ)w − ηλ₁·sign(w), then w += −η·∂E/∂w inside the product.
           let rate = Scalar(descent.learningRate)
           if descent.weightDecay != 0 {
             let shrink = 1 - rate * Scalar(descent.weightDecay)
             for element in 0..<(rows * layout.outputs) { values[element] *= shrink }
+          }
+          if descent.l1Penalty != 0 {
+            let step = rate * Scalar(descent.l1Penalty)
+            for element in 0..<(rows * layout.outputs) where values[element] != 0 {
+              values[element] -= values[element] > 0 ? step : -step
+            }
           }
           scale = -rate
         } else {

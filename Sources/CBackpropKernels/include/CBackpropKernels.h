@@ -98,26 +98,27 @@ void bp_read_into_cache(const void *data, size_t bytes);
 /// Peak resident memory of the process in bytes.
 size_t bp_peak_resident_bytes(void);
 
-/// Adam as PyTorch defines it, over n parameters in place: g = ∇ + decay·w;
+/// Adam as PyTorch defines it, over n parameters in place: g = ∇ + decay·w + l1·sign(w);
 /// m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; w ← w − rate·(m/c₁)/(√(v/c₂) + ε), with
 /// c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ. Vectorized, with no fused multiply-adds, so every platform gives
 /// the same bits.
 void bp_adam_f32(float *w, const float *g, float *m, float *v, size_t n, float beta1, float beta2,
-                 float decay, float rate, float epsilon, float first_correction,
+                 float decay, float l1, float rate, float epsilon, float first_correction,
                  float second_correction);
 /// bp_adam_f32 in double precision.
 void bp_adam_f64(double *w, const double *g, double *m, double *v, size_t n, double beta1,
-                 double beta2, double decay, double rate, double epsilon, double first_correction,
-                 double second_correction);
+                 double beta2, double decay, double l1, double rate, double epsilon,
+                 double first_correction, double second_correction);
 
-/// SGD as PyTorch defines it (no dampening), over n parameters in place: g = ∇ + decay·w; without
+/// SGD as PyTorch defines it (no dampening), over n parameters in place: g = ∇ + decay·w
+/// + l1·sign(w) (sign 0 at 0); without
 /// a velocity w ← w − rate·g; with one, v ← g at the first step and μv + g after it, then
 /// w ← w − rate·(g + μv) (Nesterov) or w ← w − rate·v. Vectorized, with no fused multiply-adds.
 void bp_sgd_f32(float *w, const float *g, float *velocity, size_t n, float rate, float momentum,
-                float decay, bool nesterov, bool first);
+                float decay, float l1, bool nesterov, bool first);
 /// bp_sgd_f32 in double precision.
 void bp_sgd_f64(double *w, const double *g, double *velocity, size_t n, double rate,
-                double momentum, double decay, bool nesterov, bool first);
+                double momentum, double decay, double l1, bool nesterov, bool first);
 
 /// The index of the first NaN or infinity among n values (n when there is none), read by
 /// integer operations on the exponent bits, vectorized.
