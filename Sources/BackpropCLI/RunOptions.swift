@@ -82,6 +82,9 @@ struct RunOptions: ParsableArguments {
   @Option(help: "L2 weight decay added to the gradients (default 0).")
   var weightDecay: Double?
 
+  @Option(help: "L1 penalty: λ·sign(w) added to the gradients (default 0).")
+  var l1Penalty: Double?
+
   @Option(help: "Dropout rate after each hidden layer (default 0).")
   var dropout: Double?
 
@@ -166,6 +169,7 @@ struct RunOptions: ParsableArguments {
       flags.learningRate = learningRate
       flags.momentum = momentum
       flags.weightDecay = weightDecay
+      flags.l1Penalty = l1Penalty
       flags.dropout = dropout
       flags.epochs = epochs
       // Epochs asked for are run exactly, unless --converge says otherwise.

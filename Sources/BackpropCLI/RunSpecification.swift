@@ -30,6 +30,8 @@ struct RunSpecification: Codable, Equatable {
   var learningRate: Double?
   var momentum: Double?
   var weightDecay: Double?
+  /// The L1 penalty; absent from a spec that does not set it.
+  var l1Penalty: Double?
   var dropout: Double?
   var epochs: Int?
   var batchSize: Int?
@@ -60,6 +62,7 @@ struct RunSpecification: Codable, Equatable {
     case learningRate = "learning-rate"
     case momentum
     case weightDecay = "weight-decay"
+    case l1Penalty = "l1-penalty"
     case dropout, epochs
     case batchSize = "batch-size"
     case validationSplit = "validation-split"
@@ -114,6 +117,7 @@ struct RunSpecification: Codable, Equatable {
     learningRate = try value(.learningRate)
     momentum = try value(.momentum)
     weightDecay = try value(.weightDecay)
+    l1Penalty = try value(.l1Penalty)
     dropout = try value(.dropout)
     epochs = try value(.epochs)
     batchSize = try value(.batchSize)
@@ -257,6 +261,7 @@ struct RunSpecification: Codable, Equatable {
     take(\.learningRate)
     take(\.momentum)
     take(\.weightDecay)
+    take(\.l1Penalty)
     take(\.dropout)
     take(\.epochs)
     take(\.batchSize)

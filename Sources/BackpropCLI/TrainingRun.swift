@@ -135,6 +135,7 @@ struct TrainingRun {
       ("--learning-rate", spec.learningRate, "at least 0", { $0 >= 0 }),
       ("--momentum", spec.momentum, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
       ("--weight-decay", spec.weightDecay, "at least 0", { $0 >= 0 }),
+      ("--l1-penalty", spec.l1Penalty, "at least 0", { $0 >= 0 }),
       ("--dropout", spec.dropout, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
       ("--noise", spec.noise, "at least 0", { $0 >= 0 }),
       ("--validation-split", spec.validationSplit, "in [0, 1)", { $0 >= 0 && $0 < 1 }),
@@ -279,7 +280,8 @@ struct TrainingRun {
     let kind = try OptimizerKind(named: spec.optimizer ?? "adam")
     let optimizer: any Optimizer<Float> = try kind.make(
       parameters: network.parameters, learningRate: spec.learningRate ?? kind.defaultLearningRate,
-      momentum: spec.momentum ?? 0, weightDecay: spec.weightDecay ?? 0)
+      momentum: spec.momentum ?? 0, weightDecay: spec.weightDecay ?? 0,
+      l1Penalty: spec.l1Penalty ?? 0)
     let epochs = totalEpochs
     let configuration = FitConfiguration(
       epochs: epochs, batchSize: spec.batchSize ?? 32, seed: seed,

@@ -96,7 +96,7 @@ struct HostileInputTests {
     let run = ["train", "--toy", "xor", "--epochs", "1", "--quiet"]
     try expectCleanFailure(
       run + ["--layers", "100000,100000,100000"], "20000700002 parameters", "GB")
-    for flag in ["--dropout", "--momentum", "--learning-rate", "--weight-decay"] {
+    for flag in ["--dropout", "--momentum", "--learning-rate", "--weight-decay", "--l1-penalty"] {
       try expectCleanFailure(run + [flag, "nan"], "\(flag) must be a finite number", "(got nan)")
     }
     try expectCleanFailure(run + ["--dropout=-0.5"], "--dropout must be a finite number in [0, 1)")

@@ -100,6 +100,7 @@ struct TrainCommandTests {
       epochs: 3
       seed: 9
       learning-rate: 0.01
+      l1-penalty: 0.001
       """
     try spec.write(toFile: path("run.yaml"), atomically: true, encoding: .utf8)
     let first = try runBackprop([
@@ -111,6 +112,7 @@ struct TrainCommandTests {
       first.standardOutput.contains("epoch 2/2") && !first.standardOutput.contains("epoch 3/"))
     let resolved = try String(contentsOfFile: path("resolved.yaml"), encoding: .utf8)
     #expect(resolved.contains("epochs: 2") && resolved.contains("optimizer: adam"))
+    #expect(resolved.contains("l1-penalty: 1e-3"))
     // The resolved spec repeats the run exactly.
     let again = try runBackprop([
       "train", "--spec", path("resolved.yaml"), "--output", path("b.json"),
