@@ -136,7 +136,8 @@ actor PlaygroundSession {
   }
 
   /// The training of an uploaded CSV file, with `settings` otherwise (the file decides between
-  /// classes and values; a loss can be chosen again afterwards), and the file's table.
+  /// classes and values, a loss can be chosen again afterwards, and weights set by hand are
+  /// dropped), and the file's table.
   ///
   /// - Throws: ``PlaygroundError`` (400) for a file that cannot be read or trained on.
   static func trainer(
@@ -151,6 +152,8 @@ actor PlaygroundSession {
     var settings = settings
     settings.data = "upload"
     settings.loss = nil
+    // Another network shape, perhaps: the weights set by hand were for the last one.
+    settings.weights = []
     return (try PlaygroundTrainer(settings: settings, upload: table, limits: limits), table)
   }
 

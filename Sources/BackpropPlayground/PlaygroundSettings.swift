@@ -136,8 +136,8 @@ public struct PlaygroundSettings: Sendable, Equatable, Codable {
       .flatMap(OptimizerKind.init(rawValue:)) ?? optimizer
     learningRate = try reader.number("learningRate", in: 1e-6...10) ?? learningRate
     batchSize = try reader.integer("batchSize", in: 1...limits.samples) ?? batchSize
-    weightDecay = try reader.number("weightDecay", in: 0...1) ?? weightDecay
-    l1Penalty = try reader.number("l1Penalty", in: 0...1) ?? l1Penalty
+    weightDecay = try reader.number("weightDecay", in: 0...10) ?? weightDecay
+    l1Penalty = try reader.number("l1Penalty", in: 0...10) ?? l1Penalty
     seed = try reader.integer("seed", in: 0...(1 << 53)).map(UInt64.init) ?? seed
     speed = try reader.integer("speed", in: 1...limits.stepsPerSecond) ?? speed
     weights = try reader.weights("weights") ?? weights

@@ -114,6 +114,12 @@ struct PlaygroundPictureTests {
       })
     #expect(stepped.edge?.gradient == traced.values.first && stepped.edge?.symbol == traced.weight)
     await expectRefusal(containing: "-100...100") { try trainer.setWeight("i1-h1", to: .infinity) }
+    // An upload makes another network: the weights set by hand are dropped, not refused.
+    let csv =
+      "a,y\n" + (0..<12).map { "\(Double($0) / 4),\(Double($0 % 5) / 2)" }.joined(separator: "\n")
+    let (uploaded, _) = try PlaygroundSession.trainer(
+      forUpload: csv, name: "line.csv", settings: trainer.settings, limits: PlaygroundLimits())
+    #expect(uploaded.settings.weights.isEmpty && uploaded.layerSizes == [1, 3, 1])
   }
 
   @Test func theGradientViewColoursEdgesByTheLastStepsGradients() throws {

@@ -27,17 +27,9 @@ extension Plot {
         detail: "need classes over two features; the data have \(data.featureCount) features"
           + (data.targetKind.classNames == nil ? " and numeric targets" : ""))
     }
-    guard (2...400).contains(resolution) else {
-      throw BackpropError.invalidArgument(
-        name: "resolution", detail: "\(resolution) must be in 2...400")
-    }
     let points = data.features.scalars.map(Double.init)
-    let domain = try MapDomain(covering: data)
-    var canvas = SVGCanvas(width: width, height: height)
-    let frame = PlotFrame(canvas: canvas, xRange: domain.x, yRange: domain.y, exact: true)
-    frame.drawAxes(
-      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1],
-      grid: false)
+    var (canvas, frame, domain) = try mapCanvas(
+      data: data, resolution: resolution, title: title, width: width, height: height)
     let cellWidth = frame.width / Double(resolution)
     let cellHeight = frame.height / Double(resolution)
     let centres: Tensor<Scalar> = domain.centres(resolution: resolution)

@@ -54,6 +54,24 @@ extension Plot {
     }
   }
 
+  /// A canvas with the axes of a map of `data`'s two features over their ``MapDomain``, with no
+  /// grid (the map covers it), after checking `resolution`.
+  static func mapCanvas<Scalar: TensorScalar>(
+    data: DataSet<Scalar>, resolution: Int, title: String, width: Double, height: Double
+  ) throws -> (SVGCanvas, PlotFrame, MapDomain) {
+    guard (2...400).contains(resolution) else {
+      throw BackpropError.invalidArgument(
+        name: "resolution", detail: "\(resolution) must be in 2...400")
+    }
+    let domain = try MapDomain(covering: data)
+    var canvas = SVGCanvas(width: width, height: height)
+    let frame = PlotFrame(canvas: canvas, xRange: domain.x, yRange: domain.y, exact: true)
+    frame.drawAxes(
+      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1],
+      grid: false)
+    return (canvas, frame, domain)
+  }
+
   /// The colour of a value on TensorFlow Playground's scale: orange at −1, white at 0, blue at
   /// +1 (the colours of negative and positive weights), clamped beyond, in `levels` steps each
   /// way: at most 2 · `levels` + 1 colours, so that a map is a small palette image.
@@ -146,16 +164,8 @@ extension Plot {
         detail: "needs two features and one numeric target; the data have \(data.featureCount) "
           + "feature(s)" + (data.targetKind.classNames == nil ? "" : " and classes"))
     }
-    guard (2...400).contains(resolution) else {
-      throw BackpropError.invalidArgument(
-        name: "resolution", detail: "\(resolution) must be in 2...400")
-    }
-    let domain = try MapDomain(covering: data)
-    var canvas = SVGCanvas(width: width, height: height)
-    let frame = PlotFrame(canvas: canvas, xRange: domain.x, yRange: domain.y, exact: true)
-    frame.drawAxes(
-      on: &canvas, title: title, xLabel: data.featureNames[0], yLabel: data.featureNames[1],
-      grid: false)
+    var (canvas, frame, domain) = try mapCanvas(
+      data: data, resolution: resolution, title: title, width: width, height: height)
     let predictions = try predict(domain.centres(resolution: resolution)).scalars.map(Double.init)
     let targets = data.targets.scalars.map(Double.init)
     let scale = max((predictions + targets).filter(\.isFinite).map(abs).max() ?? 1, 1e-12)

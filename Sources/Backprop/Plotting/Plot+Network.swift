@@ -71,10 +71,14 @@ extension Plot {
     let right = width - 110
     let top = 70.0
     let bottom = height - 40
+    /// The rows a column draws (its "+N more" mark included) and the distance between them.
+    func rows(of column: Int) -> (count: Int, spacing: Double) {
+      let count = visible(columns[column].size) + (columns[column].size > shown ? 1 : 0)
+      return (count, min(60, (bottom - top) / Double(max(count, 1))))
+    }
     func position(column: Int, row: Int) -> (Double, Double) {
       let x = left + (right - left) * Double(column) / Double(columns.count - 1)
-      let count = visible(columns[column].size) + (columns[column].size > shown ? 1 : 0)
-      let spacing = min(60, (bottom - top) / Double(max(count, 1)))
+      let (count, spacing) = rows(of: column)
       let y = (top + bottom) / 2 + spacing * (Double(row) - Double(count - 1) / 2)
       return (x, y)
     }
@@ -125,8 +129,7 @@ extension Plot {
     let largestNeuronValue = max(decoration.neuronValues.values.map(abs).max() ?? 0, 1e-12)
     for (index, column) in columns.enumerated() {
       let biases = column.layer?.bias?.value.scalars.map(Double.init)
-      let count = visible(column.size) + (column.size > shown ? 1 : 0)
-      let spacing = min(60, (bottom - top) / Double(max(count, 1)))
+      let spacing = rows(of: index).spacing
       for row in 0..<visible(column.size) {
         let point = position(column: index, row: row)
         let name = neuronNames[index][row]
