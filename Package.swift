@@ -28,7 +28,7 @@ let package = Package(
   targets: [
     // MARK: - Core library (no dependencies beyond the toolchain and the system zlib)
 
-    .target(name: "Backprop", dependencies: ["CBackpropKernels", "CZlib"]),
+    .target(name: "Backprop", dependencies: ["CBackpropKernels", "CZlib", "CBackpropMPI"]),
 
     // MARK: - The system zlib (gzip files), through a module map and a shim for its init macros
 
@@ -39,6 +39,10 @@ let package = Package(
     // MARK: - Compute kernels in C: SIMD micro-kernels chosen at run time, OpenBLAS by dlopen
 
     .target(name: "CBackpropKernels"),
+
+    // MARK: - MPI for data-parallel training, loaded by dlopen (no build dependency)
+
+    .target(name: "CBackpropMPI"),
 
     // MARK: - CSV files (the core stays free of dependencies; CSV parsing is CSV.swift's)
 

@@ -18,7 +18,9 @@ struct BenchCommand: ParsableCommand {
       random labels, weights N(0, 1/fan_in), biases 0, Float, unshuffled; plain SGD (lr 0.1, \
       0.1, 0.05) or, with --optimizer adam (mlp and wide), PyTorch's Adam (lr 0.001). Training \
       runs through fit, as backprop train does. Prints one JSON line like peers.py, plus peak \
-      resident memory and the bytes of data and parameters.
+      resident memory and the bytes of data and parameters. Under mpirun, the run is \
+      data-parallel (the global batch split across the ranks); rank 0 prints the global rate, \
+      the ranks and its seconds in MPI_Allreduce.
       """
   )
 
@@ -72,6 +74,8 @@ struct BenchCommand: ParsableCommand {
         ["generic": .generic, "avx2": .avx2, "avx512": .avx512][kernel] ?? .generic
     }
     if workload == .read { return try read() }
+    let parallel = try MPIReducer.launchedRanks().flatMap { $0 > 1 ? try MPIReducer() : nil }
+    defer { parallel?.finish() }
     let (sizes, batch, samples, sgdRate): ([Int], Int, Int, Double) =
       switch workload {
       case .read, .xor: ([2, 4, 1], 4, 4, 0.1)
@@ -123,8 +127,9 @@ struct BenchCommand: ParsableCommand {
     let start = clock.now
     let history = try network.fit(
       trainingData, loss: loss.loss, optimizer: timedOptimizer, configuration: configuration,
-      callbacks: callbacks)
+      callbacks: callbacks, reducer: parallel)
     let elapsed = clock.now - start
+    guard (parallel?.rank ?? 0) == 0 else { return }
     let (steps, trained) = (epochs, epochs * samples)
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -145,6 +150,9 @@ struct BenchCommand: ParsableCommand {
         Kernels.usesBLAS && Kernels.isBLASAvailable
           ? "\"\(Kernels.blasCoreType ?? "on")\"" : "\"off\""
       ),
+      ("ranks", "\(parallel?.rankCount ?? 1)"),
+      ("allreduce_seconds", String(format: "%.4f", parallel?.communicationSeconds ?? 0)),
+      ("parameters", "\(parameterCount)"),
     ]
     print("{" + fields.map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "}")
   }

@@ -226,8 +226,8 @@ struct TrainingRun {
   }
 
   /// Loads the data, builds the network (or takes the resumed one) and trains it, showing
-  /// progress unless `quiet`.
-  func train(quiet: Bool) throws -> Outcome {
+  /// progress unless `quiet`; with `reducer`, data-parallel, rank 0 alone keeping checkpoints.
+  func train(quiet: Bool, reducer: (any GradientReducer)? = nil) throws -> Outcome {
     let spec = specification
     let seed = spec.seed ?? 1
     let (data, loss, missing) = try loadData()
@@ -347,14 +347,14 @@ struct TrainingRun {
         return showProgress?(summary) ?? .proceed
       }
     }
-    if let directory = spec.checkpoint {
+    if let directory = spec.checkpoint, (reducer?.rank ?? 0) == 0 {
       callbacks.checkpoint = try checkpoints(
         in: directory, every: spec.checkpointEvery ?? 1, of: untrained, last: epochs)
     }
     var state = resumed?.trainingState ?? TrainingState()
     let history = try network.fit(
       train, validation: validation, loss: loss.loss, optimizer: optimizer,
-      configuration: configuration, callbacks: callbacks, continuing: &state)
+      configuration: configuration, callbacks: callbacks, continuing: &state, reducer: reducer)
     var model = untrained
     model.trainingState = state
     return Outcome(
@@ -406,12 +406,51 @@ struct TrainingRun {
     ["backprop-version": backpropVersion, "specification": try specificationJSON()]
   }
 
+  /// Trains and writes what the settings ask for. Under `mpirun` (``MPIReducer/launchedRanks``
+  /// above 1) the run is data-parallel: every rank trains, rank 0 alone prints and writes, and
+  /// an error on any rank stops them all (`MPI_Abort`), before any file is written.
   func execute(quiet: Bool, saveSpec: String?) throws {
+    let parallel = try Self.joinRanks()
+    guard let parallel else { return try write(quiet: quiet, saveSpec: saveSpec, reducer: nil) }
+    do {
+      try write(quiet: quiet || parallel.rank > 0, saveSpec: saveSpec, reducer: parallel)
+      parallel.finish()
+    } catch {
+      FileHandle.standardError.write(
+        Data("error on rank \(parallel.rank) of \(parallel.rankCount): \(error)\n".utf8))
+      parallel.abort(code: 1)
+      throw error
+    }
+  }
+
+  /// The ranks of a run started by `mpirun` on more than one process; nil otherwise.
+  ///
+  /// - Throws: ``CLIError`` when `mpirun` started the process but libmpi cannot be loaded.
+  private static func joinRanks() throws -> MPIReducer? {
+    guard let ranks = MPIReducer.launchedRanks(), ranks > 1 else { return nil }
+    do {
+      return try MPIReducer()
+    } catch {
+      throw CLIError(
+        "this process was started by mpirun as one of \(ranks) ranks, but \(error); install "
+          + "Open MPI (apt install openmpi-bin) or set BACKPROP_MPI_LIBRARY to libmpi's path")
+    }
+  }
+
+  private func write(quiet: Bool, saveSpec: String?, reducer: MPIReducer?) throws {
     let spec = specification
-    for path in [spec.output, spec.history, spec.weights, saveSpec].compactMap({ $0 }) {
+    let isPrimary = (reducer?.rank ?? 0) == 0
+    if let reducer, isPrimary {
+      print(
+        "data-parallel on \(reducer.rankCount) ranks (MPI): each trains a shard of every batch "
+          + "of \(spec.batchSize ?? 32); rank 0 writes")
+    }
+    for path in [spec.output, spec.history, spec.weights, saveSpec].compactMap({ $0 })
+    where isPrimary {
       try AtomicFile.replaceableTarget(of: URL(fileURLWithPath: path))
     }
-    let outcome = try train(quiet: quiet)
+    let outcome = try train(quiet: quiet, reducer: reducer)
+    guard isPrimary else { return }
     let (history, data, split) = (outcome.history, outcome.data, outcome.split)
     let stop = history.stopReason ?? .completed
     // Measured on the weights the model keeps (the best epoch's, when early stopping restored
@@ -432,6 +471,7 @@ struct TrainingRun {
     metadata["epochs-run"] = String(history.epochCount)
     metadata["stop-reason"] = stop.description
     metadata["training-samples"] = String(outcome.train.count)
+    if let reducer { metadata["ranks"] = String(reducer.rankCount) }
     for (name, value) in results { metadata["final-" + name] = String(value) }
     var model = outcome.model
     model.metadata = metadata

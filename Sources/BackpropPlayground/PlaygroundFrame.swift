@@ -93,8 +93,8 @@ struct FrameView: Sendable, Equatable {
 extension PlaygroundTrainer {
   /// Pixels across the decision map and the large neuron map.
   static let mapResolution = 100
-  /// Pixels across each neuron's map inside the network picture: a fifth of the large one,
-  /// each pixel the mean of 5 × 5 of it.
+  /// Pixels across each neuron's map inside the network picture, each the neuron's output at
+  /// its centre.
   static let smallMapResolution = 20
 
   /// The frame of the current state, as `view` asks.
@@ -238,7 +238,33 @@ extension PlaygroundTrainer {
   func neuronMaps(large: Set<String>? = nil) throws -> [String: (
     small: PNGImage, large: PNGImage?
   )] {
-    let resolution = Self.mapResolution
+    let small = try neuronValues(resolution: Self.smallMapResolution)
+    let big = try neuronValues(resolution: Self.mapResolution, of: large)
+    func image(_ values: [Double], resolution: Int, levels: Int) throws -> PNGImage {
+      let scale = max(1, values.lazy.filter(\.isFinite).map(abs).max() ?? 1)
+      return train.featureCount == 2
+        ? try Plot.valueMap(
+          values, width: resolution, height: resolution, scale: scale, levels: levels)
+        : try Plot.curveImage(values, width: resolution, height: resolution, scale: scale)
+    }
+    var maps: [String: (small: PNGImage, large: PNGImage?)] = [:]
+    for (name, values) in small {
+      // A small map needs fewer shades: 33 keep it a few hundred bytes.
+      maps[name] = (
+        try image(values, resolution: Self.smallMapResolution, levels: 16),
+        try big[name].map { try image($0, resolution: Self.mapResolution, levels: 32) }
+      )
+    }
+    return maps
+  }
+
+  /// The outputs of the neurons named in `names` (nil: all) at the centres of a `resolution` ×
+  /// `resolution` grid over the input plane, row by row from the top, or at `resolution` points
+  /// along the input line for 1-D data.
+  private func neuronValues(resolution: Int, of names: Set<String>? = nil) throws
+    -> [String: [Double]]
+  {
+    if names?.isEmpty == true { return [:] }
     let points: Tensor<Float>
     if train.featureCount == 2 {
       points = try Plot.MapDomain(covering: train).centres(resolution: resolution)
@@ -262,46 +288,18 @@ extension PlaygroundTrainer {
       value = try layer(value)
     }
     columns.append(value)
-    var maps: [String: (small: PNGImage, large: PNGImage?)] = [:]
+    var values: [String: [Double]] = [:]
     for (layer, output) in columns.enumerated() where layer < neuronNames.count {
       let width = output.shape[1]
-      let scalars = output.scalars.map(Double.init)
-      for (unit, name) in neuronNames[layer].enumerated() where unit < width {
-        let values = stride(from: unit, to: scalars.count, by: width).map { scalars[$0] }
-        let scale = max(1, values.filter(\.isFinite).map(abs).max() ?? 1)
-        let isLarge = large?.contains(name) ?? true
-        if train.featureCount == 2 {
-          let small = Self.smallMapResolution
-          let block = resolution / small
-          let averaged = (0..<(small * small)).map { cell -> Double in
-            let (row, column) = (cell / small, cell % small)
-            var total = 0.0
-            for y in 0..<block {
-              for x in 0..<block {
-                total += values[(row * block + y) * resolution + column * block + x]
-              }
-            }
-            return total / Double(block * block)
+      output.withUnsafeBufferPointer { scalars in
+        for (unit, name) in neuronNames[layer].enumerated()
+        where unit < width && names?.contains(name) ?? true {
+          values[name] = stride(from: unit, to: scalars.count, by: width).map {
+            Double(scalars[$0])
           }
-          // A small map needs fewer shades: 33 keep it a few hundred bytes.
-          maps[name] = (
-            try Plot.valueMap(averaged, width: small, height: small, scale: scale, levels: 16),
-            isLarge
-              ? try Plot.valueMap(
-                values, width: resolution, height: resolution, scale: scale, levels: 32) : nil
-          )
-        } else {
-          maps[name] = (
-            try Plot.curveImage(
-              values, width: Self.smallMapResolution, height: Self.smallMapResolution,
-              scale: scale),
-            isLarge
-              ? try Plot.curveImage(values, width: resolution, height: resolution, scale: scale)
-              : nil
-          )
         }
       }
     }
-    return maps
+    return values
   }
 }

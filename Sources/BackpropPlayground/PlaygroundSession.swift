@@ -19,6 +19,15 @@ actor PlaygroundSession {
   /// The data picture without its map, as the page last got it: while only the map changes,
   /// frames carry the map alone, a quarter of the picture.
   private var shownDataPicture: String?
+  /// When the last frame was made, for a command's reply or the training's tick.
+  private var lastFrame: ContinuousClock.Instant?
+
+  /// The training's next frame, or nil when a command's reply brought one less than
+  /// `interval` ago: the page gets at most one frame an interval however many commands it sends.
+  func tickFrame(interval: Duration) throws -> String? {
+    if let lastFrame, ContinuousClock.now - lastFrame < interval { return nil }
+    return try frame()
+  }
 
   /// Creates a session training as `settings` say.
   ///
@@ -63,6 +72,7 @@ actor PlaygroundSession {
 
   /// The current frame as JSON.
   func frame() throws -> String {
+    lastFrame = .now
     var frame = trainer.frame(isRunning: isRunning, view: view)
     shownDataPicture = frame.sendingMapAlone(whenRestIs: shownDataPicture)
     return try frame.json()

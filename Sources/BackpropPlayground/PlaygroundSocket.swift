@@ -109,7 +109,9 @@ struct PlaygroundSocket: Sendable {
         let steps = Int(owed)
         owed -= Double(steps)
         if steps > 0 { await session.advance(steps: steps) }
-        try await send(try await session.frame())
+        if let frame = try await session.tickFrame(interval: interval * 0.9) {
+          try await send(frame)
+        }
       } else {
         owed = 0
       }

@@ -90,6 +90,19 @@ struct HostileInputTests {
       }, "prediction for row 0", "not a finite number")
   }
 
+  /// A process that mpirun's environment names one of several ranks, without libmpi to join
+  /// them, says so and writes nothing.
+  @Test func aRankWithoutMPIIsRefused() throws {
+    let output = path("rank.json")
+    let result = try runBackprop(
+      ["train", "--toy", "xor", "--epochs", "1", "--output", output],
+      environment: ["OMPI_COMM_WORLD_SIZE": "2", "BACKPROP_MPI_LIBRARY": path("no-libmpi.so")])
+    #expect(result.status == 1)
+    #expect(result.standardError.contains("started by mpirun as one of 2 ranks"))
+    #expect(result.standardError.contains("libmpi could not be loaded"))
+    #expect(!FileManager.default.fileExists(atPath: output))
+  }
+
   /// D8 and D9: a network too large for the machine's memory, and real-valued flags that are NaN
   /// or out of range, refused before anything is trained or allocated.
   @Test func absurdSizesAndNaNFlagsAreRefusedFirst() throws {

@@ -78,15 +78,16 @@ struct RasterMapTests {
   @Test func imagesRoundTripThroughAnIndependentDecoder() throws {
     // A smooth gradient (a few colours: palette) and noise (many: RGB).
     var smooth = try PNGImage(width: 37, height: 40)
-    var noisy = try PNGImage(width: 16, height: 16)
+    var noisy = try PNGImage(width: 20, height: 20)
     var generator = RandomGenerator(seed: 9)
     for row in 0..<40 {
       for column in 0..<37 {
         smooth[column, row] = Plot.divergingColor(Double(column - row) / 40, levels: 8)
       }
     }
-    for row in 0..<16 {
-      for column in 0..<16 {
+    // 400 pixels of random colours: more than a palette's 256.
+    for row in 0..<20 {
+      for column in 0..<20 {
         let value = { UInt8(generator.uniform(low: 0, high: 255.99)) }
         noisy[column, row] = PNGImage.Color(red: value(), green: value(), blue: value())
       }

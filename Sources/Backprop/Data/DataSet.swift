@@ -31,7 +31,7 @@ public enum TargetKind: Sendable, Equatable, Codable {
   }
 }
 
-/// Samples with their features and targets: the input to ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)``.
+/// Samples with their features and targets: the input to ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)``.
 ///
 /// Features are a `[count, featureCount]` tensor. Targets are a `[count, targetKind.width]` tensor:
 /// one-hot rows for classification, values for regression. Every feature and target is finite;

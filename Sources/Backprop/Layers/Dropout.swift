@@ -1,6 +1,6 @@
 /// Whether layers run in training mode: ``Dropout`` drops units only while it is on.
 ///
-/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)`` switches it on for its
+/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)`` switches it on for its
 /// training passes and off for validation; everything else (prediction, evaluation, gradient
 /// checks) runs in inference mode, the default. The setting is task-local.
 public enum TrainingMode {

@@ -1,7 +1,7 @@
 /// The losses by the names that model files, spec files and the command line use.
 ///
 /// A `LossFunction` is itself a ``Loss``, the one it names, so the same value serves
-/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)`` and ``Model``:
+/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)`` and ``Model``:
 /// `fit(data, loss: LossFunction.crossEntropy, …)`.
 public enum LossFunction: String, Sendable, Codable, CaseIterable, Loss {
   /// ``SoftmaxCrossEntropy`` on logits, mean over samples.

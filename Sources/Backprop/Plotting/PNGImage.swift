@@ -4,8 +4,8 @@ import Foundation
 /// An 8-bit RGB raster image, encoded as PNG (ISO/IEC 15948) by the system zlib, for maps that
 /// SVG rectangles would draw as visible blocks: decision regions and neurons' activations.
 ///
-/// An image of at most 256 colours is written with a palette, one byte a pixel, where that is
-/// smaller (a palette costs 3 bytes a colour); others as RGB, each row filtered with whichever of PNG's five filters gives the smallest sum of absolute
+/// An image of at most 256 colours is written with a palette, one byte a pixel; others as RGB,
+/// each row filtered with whichever of PNG's five filters gives the smallest sum of absolute
 /// residuals (the heuristic the PNG specification recommends). The maps Backprop draws use
 /// quantized colour scales, so a 100 × 100 map takes a few kilobytes.
 public struct PNGImage: Sendable, Equatable {
@@ -97,9 +97,13 @@ public struct PNGImage: Sendable, Equatable {
     var header = Data()
     header.appendBigEndian(UInt32(width))
     header.appendBigEndian(UInt32(height))
-    let colors = try Self.compressed(filteredRows())
-    var indexed: (palette: [UInt8], rows: Data)?
-    if let palette = palette() {
+    let palette = palette()
+    // 8 bits a sample, colour type 3 (palette) or 2 (RGB), deflate, adaptive filtering, no
+    // interlace.
+    header.append(contentsOf: [8, palette == nil ? 2 : 3, 0, 0, 0])
+    Self.appendChunk("IHDR", header, to: &file)
+    if let palette {
+      Self.appendChunk("PLTE", Data(palette.colors), to: &file)
       // Palette indices are not magnitudes, so they are not filtered (the specification's
       // advice).
       var rows: [UInt8] = []
@@ -108,20 +112,9 @@ public struct PNGImage: Sendable, Equatable {
         rows.append(0)
         rows += palette.indices[(row * width)..<((row + 1) * width)]
       }
-      indexed = (palette.colors, try Self.compressed(rows))
-    }
-    if let chosen = indexed, chosen.palette.count + 12 + chosen.rows.count >= colors.count {
-      indexed = nil
-    }
-    // 8 bits a sample, colour type 3 (palette) or 2 (RGB), deflate, adaptive filtering, no
-    // interlace.
-    header.append(contentsOf: [8, indexed == nil ? 2 : 3, 0, 0, 0])
-    Self.appendChunk("IHDR", header, to: &file)
-    if let indexed {
-      Self.appendChunk("PLTE", Data(indexed.palette), to: &file)
-      Self.appendChunk("IDAT", indexed.rows, to: &file)
+      Self.appendChunk("IDAT", try Self.compressed(rows), to: &file)
     } else {
-      Self.appendChunk("IDAT", colors, to: &file)
+      Self.appendChunk("IDAT", try Self.compressed(filteredRows()), to: &file)
     }
     Self.appendChunk("IEND", Data(), to: &file)
     return file

@@ -108,20 +108,28 @@ extension Plot {
     }
     let width = scores.shape[1]
     let values = scores.scalars.map(Double.init)
+    var probabilities = Array(repeating: 0.0, count: max(width, 2))
     return (0..<scores.shape[0]).map { row in
-      let slice = Array(values[(row * width)..<((row + 1) * width)])
-      let probabilities: [Double]
+      let slice = values[(row * width)..<((row + 1) * width)]
       if width == 1 {
-        probabilities = [1 - slice[0], slice[0]]
+        (probabilities[0], probabilities[1]) = (
+          1 - slice[slice.startIndex], slice[slice.startIndex]
+        )
       } else if slice.allSatisfy({ $0 >= 0 && $0 <= 1 }) && abs(slice.reduce(0, +) - 1) < 1e-3 {
-        probabilities = slice
+        for (index, value) in slice.enumerated() { probabilities[index] = value }
       } else {
         let top = slice.max() ?? 0
-        let exponentials = slice.map { Foundation.exp($0 - top) }
-        let total = exponentials.reduce(0, +)
-        probabilities = exponentials.map { $0 / total }
+        var total = 0.0
+        for (index, value) in slice.enumerated() {
+          probabilities[index] = Foundation.exp(value - top)
+          total += probabilities[index]
+        }
+        for index in probabilities.indices { probabilities[index] /= total }
       }
-      let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+      var best = 0
+      for index in probabilities.indices where probabilities[index] > probabilities[best] {
+        best = index
+      }
       let chance = 1 / Double(probabilities.count)
       let confidence = (probabilities[best] - chance) / (1 - chance)
       return (best, min(max(confidence, 0), 1))

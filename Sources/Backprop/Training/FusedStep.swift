@@ -5,7 +5,7 @@ import Foundation
 /// activations and `Dropout` (the forward pass, the loss, the backward pass and the update) over
 /// buffers allocated once, with no graph and no allocation after the first step.
 ///
-/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)`` and
+/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)`` and
 /// ``Layer/trainingStep(input:target:loss:optimizer:)`` run it whenever the network and the loss
 /// allow (see ``init(_:loss:)``); it computes what the ``Variable`` graph computes, through the
 /// same definitions of each activation (``ElementwiseActivation``) and loss (``RowLoss``), and
@@ -169,7 +169,8 @@ final class FusedStep<Scalar: TensorScalar> {
   func step(
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
     optimizer: any Optimizer<Scalar>, descent: SGD<Scalar>?,
-    upcomingFeatures: UnsafeRawBufferPointer? = nil, weights: UnsafePointer<Scalar>? = nil
+    upcomingFeatures: UnsafeRawBufferPointer? = nil, weights: UnsafePointer<Scalar>? = nil,
+    shards: ShardReduction<Scalar>? = nil
   ) throws -> Scalar {
     guard batch > 0 else {
       throw BackpropError.invalidArgument(
@@ -177,12 +178,34 @@ final class FusedStep<Scalar: TensorScalar> {
     }
     let pass = try prepare(
       batch: batch, targets: targets, dropping: TrainingMode.isTraining,
-      weighting: weights.map { RowWeighting(weights: $0, rows: batch) })
-    let lossValue = pass.run(features: features, through: .backward, warming: upcomingFeatures)
+      weighting: weights.map { RowWeighting(weights: $0, rows: batch) },
+      scaleRows: shards?.globalRows)
+    var lossValue = pass.run(features: features, through: .backward, warming: upcomingFeatures)
+    if let shards {
+      // A shard's part of the global batch's gradient and loss, summed over the ranks before
+      // the loss is judged, so that every rank decides alike.
+      writeGradients(of: pass, features: features, batch: batch, descent: nil)
+      lossValue = try shards.sum(gradientsOf: parameters, loss: lossValue)
+    }
     guard lossValue.isFinite else {
       throw BackpropError.nonFiniteLoss(value: Double(lossValue), epoch: nil)
     }
-    // ∂E/∂W = Aᵀ·δ and ∂E/∂b = onesᵀ·δ.
+    if shards == nil {
+      writeGradients(of: pass, features: features, batch: batch, descent: descent)
+    }
+    if descent == nil { optimizer.step() }
+    return lossValue
+  }
+
+  /// The parameters, layer by layer, weight before bias (nil where a layer has no bias).
+  private var parameters: [Variable<Scalar>?] { stages.flatMap { [$0.weight, $0.bias] } }
+
+  /// ∂E/∂W = Aᵀ·δ and ∂E/∂b = onesᵀ·δ of a pass run backward, into the gradients, or, with
+  /// `descent`, added times −η straight into the weights.
+  @inline(__always)
+  private func writeGradients(
+    of pass: Pass, features: UnsafePointer<Scalar>, batch: Int, descent: SGD<Scalar>?
+  ) {
     let ones = UnsafePointer(self.ones)
     for index in layouts.indices.reversed() {
       let layout = layouts[index]
@@ -221,8 +244,6 @@ final class FusedStep<Scalar: TensorScalar> {
         inputs: index == 0 ? features : pass.input(of: index), slot: 2 * index)
       differentiate(stages[index].bias, rows: 1, inputs: ones, slot: 2 * index + 1)
     }
-    if descent == nil { optimizer.step() }
-    return lossValue
   }
 
   /// `optimizer` if it is SGD without momentum, whose update a step makes inside the gradient's
@@ -242,11 +263,11 @@ final class FusedStep<Scalar: TensorScalar> {
     features: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, batch: Int,
     optimizer: any Optimizer<Scalar>, descent: SGD<Scalar>?,
     upcomingFeatures: UnsafeRawBufferPointer?, weights: UnsafePointer<Scalar>?,
-    tally: inout MetricTally
+    shards: ShardReduction<Scalar>?, tally: inout MetricTally
   ) throws -> Double {
     let loss = try step(
       features: features, targets: targets, batch: batch, optimizer: optimizer, descent: descent,
-      upcomingFeatures: upcomingFeatures, weights: weights)
+      upcomingFeatures: upcomingFeatures, weights: weights, shards: shards)
     tally.add(predicted: output, expected: targets, rows: batch, width: outputCount)
     return Double(loss)
   }
@@ -289,7 +310,7 @@ final class FusedStep<Scalar: TensorScalar> {
   /// masks (serially, in the order the graph draws them).
   private func prepare(
     batch: Int, targets: UnsafePointer<Scalar>?, dropping: Bool,
-    weighting: RowWeighting<Scalar>? = nil
+    weighting: RowWeighting<Scalar>? = nil, scaleRows: Int? = nil
   ) throws -> Pass {
     reserve(batch: batch)
     // Each parameter's storage is made unique once a step and then used through its address, so
@@ -318,7 +339,8 @@ final class FusedStep<Scalar: TensorScalar> {
     return Pass(
       layouts: layouts, activations: activations, dropped: dropped, masks: masked,
       deltas: deltas, addresses: parameterAddresses, sampleLosses: sampleLosses, loss: loss,
-      scale: Scalar(loss.scale(rows: batch, width: width)), batch: batch, targets: targets,
+      scale: Scalar(loss.scale(rows: scaleRows ?? batch, width: width)), batch: batch,
+      targets: targets,
       weighting: weighting)
   }
 
@@ -470,5 +492,45 @@ private enum LossTotal {
   ) -> Scalar {
     func total<L: RowLoss>(_ loss: L) -> Scalar { L.total(losses, rows: rows, scale: scale) }
     return total(loss)
+  }
+}
+
+/// The data-parallel part of a fused step: the rows of the global batch, whose mean the loss
+/// and gradients are of (each rank's shard contributes its rows' share), and the sum of the
+/// shards' gradients and losses over the ranks, packed into one buffer for one allreduce.
+final class ShardReduction<Scalar: TensorScalar> {
+  let reducer: any GradientReducer
+  /// The rows of the global batch being trained on.
+  var globalRows = 0
+  private var buffer: [Scalar] = []
+
+  init(reducer: any GradientReducer) {
+    self.reducer = reducer
+  }
+
+  /// Sums the gradients of `parameters` that train, and `loss`, over the ranks; returns the
+  /// summed loss.
+  func sum(gradientsOf parameters: [Variable<Scalar>?], loss: Scalar) throws -> Scalar {
+    let training = parameters.compactMap { $0 }.filter(\.requiresGradient)
+    let count = training.reduce(1) { $0 + $1.value.count }
+    if buffer.count != count { buffer = Array(repeating: 0, count: count) }
+    var offset = 0
+    for parameter in training {
+      parameter.gradient?.withUnsafeBufferPointer { gradient in
+        for index in gradient.indices { buffer[offset + index] = gradient[index] }
+      }
+      offset += parameter.value.count
+    }
+    buffer[count - 1] = loss
+    try buffer.withUnsafeMutableBufferPointer { try reducer.sum(scalars: $0) }
+    offset = 0
+    for parameter in training {
+      let start = offset
+      parameter.gradient?.withUnsafeMutableBufferPointer { gradient in
+        for index in gradient.indices { gradient[index] = buffer[start + index] }
+      }
+      offset += parameter.value.count
+    }
+    return buffer[count - 1]
   }
 }

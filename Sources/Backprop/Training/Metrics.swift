@@ -49,6 +49,20 @@ struct MetricTally {
 
   init() {}
 
+  /// Replaces every count and sum by its sum over the ranks of `reducer`.
+  mutating func sum(over reducer: any GradientReducer) throws {
+    let width = columnTargetSums.count
+    var values =
+      [Double(samples), Double(elements), Double(correct), squaredError, absoluteError]
+      + columnTargetSums + columnTargetSquares + columnSquaredErrors
+    try values.withUnsafeMutableBufferPointer { try reducer.sum($0) }
+    (samples, elements, correct) = (Int(values[0]), Int(values[1]), Int(values[2]))
+    (squaredError, absoluteError) = (values[3], values[4])
+    columnTargetSums = Array(values[5..<(5 + width)])
+    columnTargetSquares = Array(values[(5 + width)..<(5 + 2 * width)])
+    columnSquaredErrors = Array(values[(5 + 2 * width)...])
+  }
+
   init<Scalar: TensorScalar>(prediction: Tensor<Scalar>, target: Tensor<Scalar>) throws {
     try add(prediction: prediction, target: target)
   }

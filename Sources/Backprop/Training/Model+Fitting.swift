@@ -48,7 +48,9 @@ extension Model {
   /// own units: the model scales them as it was built to. Without `epochs`, training runs until
   /// the training loss stops improving (``EarlyStopping/convergence``), at most 200 epochs; with
   /// it, exactly `epochs` more. A second `fit` continues the first, with the optimizer's
-  /// moments, the shuffling and the history kept in ``trainingState``.
+  /// moments, the shuffling and the history kept in ``trainingState``. A `reducer` of several
+  /// ranks (an ``MPIReducer`` under `mpirun`) trains data-parallel, as
+  /// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)`` describes.
   ///
   /// - Throws: ``BackpropError`` when the data do not fit the model or a setting is invalid.
   @discardableResult
@@ -57,7 +59,7 @@ extension Model {
     batchSize: Int = 32, optimizer: OptimizerKind = .adam, learningRate: Double? = nil,
     weightDecay: Double = 0, schedule: LearningRateSchedule = .constant,
     earlyStopping: EarlyStopping? = nil, seed: UInt64 = 0,
-    callbacks: TrainingCallbacks = TrainingCallbacks()
+    callbacks: TrainingCallbacks = TrainingCallbacks(), reducer: (any GradientReducer)? = nil
   ) throws -> History {
     var state = trainingState ?? TrainingState()
     let made = try optimizer.make(
@@ -69,7 +71,7 @@ extension Model {
       schedule: schedule, earlyStopping: earlyStopping ?? (epochs == nil ? .convergence : nil))
     let history = try network.fit(
       try prepared(data), validation: try validation.map(prepared), loss: loss, optimizer: made,
-      configuration: configuration, callbacks: callbacks, continuing: &state)
+      configuration: configuration, callbacks: callbacks, continuing: &state, reducer: reducer)
     trainingState = state
     return history
   }

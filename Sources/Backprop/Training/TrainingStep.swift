@@ -3,7 +3,7 @@
 /// The two compute the same numbers (tested to 1e-12 in `Double`); the switch exists so that
 /// the tests can run the graph on networks the fused step would take.
 enum TrainingEngine {
-  /// Whether ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:)``,
+  /// Whether ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)``,
   /// ``Layer/trainingStep(input:target:loss:optimizer:)`` and ``Layer/evaluate(on:loss:batchSize:)``
   /// may use the fused step (task-local; on by default).
   @TaskLocal static var usesFusedStep = true
