@@ -2,7 +2,7 @@
 /// a run stopped after any epoch resumes bit for bit: 10 epochs, saved and resumed for 10 more,
 /// give the weights and history of 20.
 ///
-/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:continuing:)`` reads it at
+/// ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:continuing:reducer:)`` reads it at
 /// the start (restoring the optimizer's moments and every ``Dropout`` layer's generator) and
 /// updates it after every epoch; ``Model`` stores it in the model file.
 public struct TrainingState: Sendable, Equatable, Codable {
