@@ -79,9 +79,10 @@ public final class SingleProcess: GradientReducer {
 /// over `MPI_COMM_WORLD`, and `MPI_Bcast`.
 ///
 /// libmpi is loaded when the first reducer is made (`dlopen`: Backprop builds and runs without
-/// MPI installed), and `MPI_Init` called; ``finish()`` calls `MPI_Finalize`. Every rank gets the
-/// same sums: the reduction's order is fixed by the rank count and the message size, which stay
-/// the same for a whole run.
+/// MPI installed), and `MPI_Init` called; ``finish()`` calls `MPI_Finalize`. The order of the
+/// reduction is the implementation's, chosen by the rank count and the message size, which stay
+/// the same for a run; MPI recommends, and Open MPI's and MPICH's algorithms give, the same sums
+/// on every rank, so the ranks' weights stay identical (`Scripts/mpi-check.py` runs it).
 public final class MPIReducer: GradientReducer {
   /// This process's rank in `MPI_COMM_WORLD`.
   public let rank: Int
