@@ -186,23 +186,26 @@ extension PlaygroundTrainer {
   }
 
   /// The weight and last gradient of the edge `name`, or nil for an edge the network lacks.
-  private func edgeDetail(
-    _ name: String,
-    gradients: (weights: [[Double]], deltas: [String: Double], symbols: [[String?]])?
-  ) -> PlaygroundFrame.EdgeDetail? {
-    guard let (linear, row, column) = try? edge(name) else { return nil }
-    let linears = network.layers.compactMap { $0 as? Linear<Float> }
-    guard let layer = linears.firstIndex(where: { $0 === linear }) else { return nil }
-    let index = row * (linear.outputSize ?? 0) + column
+  private func edgeDetail(_ name: String, gradients: TraceGradients?)
+    -> PlaygroundFrame.EdgeDetail?
+  {
+    guard let edge = try? edge(name) else { return nil }
     return PlaygroundFrame.EdgeDetail(
-      name: name, symbol: gradients?.symbols[layer][index],
-      weight: Double(linear.weight.value.scalars[index]), gradient: gradients?.weights[layer][index]
-    )
+      name: name, symbol: gradients?.symbols[edge.layer][edge.index],
+      weight: Double(edge.linear.weight.value.scalars[edge.index]),
+      gradient: gradients?.weights[edge.layer][edge.index])
   }
 
-  /// ∂E/∂w of each weight (row-major per layer, as the layers hold them), the mean δ of each
-  /// neuron and each weight's name, from the trace of the last step.
-  func traceGradients() -> (weights: [[Double]], deltas: [String: Double], symbols: [[String?]])? {
+  /// What the trace of the last step says of the gradients: ∂E/∂w of each weight (row-major per
+  /// layer, as the layers hold them), each weight's name, and the mean δ of each neuron.
+  struct TraceGradients {
+    var weights: [[Double]]
+    var symbols: [[String?]]
+    var deltas: [String: Double]
+  }
+
+  /// The gradients of the last step's trace, nil before the first step.
+  func traceGradients() -> TraceGradients? {
     guard let trace else { return nil }
     let widths = zip(layerSizes, layerSizes.dropFirst()).map { $0 * $1 }
     var weights = widths.map { Array(repeating: 0.0, count: $0) }
@@ -225,7 +228,7 @@ extension PlaygroundTrainer {
       default: continue
       }
     }
-    return (weights, deltas, symbols)
+    return TraceGradients(weights: weights, symbols: symbols, deltas: deltas)
   }
 
   /// Each neuron's output over the input plane (or along the input line), by name: small, at
@@ -260,7 +263,7 @@ extension PlaygroundTrainer {
 
   /// The outputs of the neurons named in `names` (nil: all) at the centres of a `resolution` ×
   /// `resolution` grid over the input plane, row by row from the top, or at `resolution` points
-  /// along the input line for 1-D data.
+  /// along the input line for 1-D data (``Plot/curvePoints(over:count:)``, where the fit is drawn).
   private func neuronValues(resolution: Int, of names: Set<String>? = nil) throws
     -> [String: [Double]]
   {
@@ -269,15 +272,8 @@ extension PlaygroundTrainer {
     if train.featureCount == 2 {
       points = try Plot.MapDomain(covering: train).centres(resolution: resolution)
     } else {
-      let xs = train.features.scalars.map(Double.init)
-      let low = xs.min() ?? 0
-      let high = xs.max() ?? 1
-      let margin = (high - low) * 0.05
-      points = try Tensor(
-        shape: [resolution, 1],
-        scalars: (0..<resolution).map {
-          Float(low - margin + (high - low + 2 * margin) * Double($0) / Double(resolution - 1))
-        })
+      let line = Plot.curvePoints(over: train.features.scalars.map(Double.init), count: resolution)
+      points = try Tensor(shape: [resolution, 1], scalars: line.points.map(Float.init))
     }
     // The output of each column of neurons: the inputs, then whatever stands before the next
     // Linear (its activation, and dropout, which is off outside training), then the last layer.

@@ -28,6 +28,9 @@ public struct PlaygroundLimits: Sendable, Equatable {
   /// Playground's default 2-4-2-1 has 20), a few of a larger one. A URL stays far below the 2 KB
   /// that every browser keeps.
   public static let weightsInLink = 64
+  /// The largest magnitude of a weight set by hand, typed or in a link: far beyond any that
+  /// trains (tanh saturates at a few), and small enough to stay finite in every product.
+  public static let largestSetWeight = 100.0
   /// Bytes the kernel may buffer for a page's WebSocket before the session waits for it (Linux
   /// reserves twice this).
   public static let socketBufferBytes = 256 * 1024

@@ -416,8 +416,11 @@ struct QueryReader {
           "\(key) must be FROM-TO:VALUE items separated by commas, such as i1-h1_1:0.5 "
             + "(got '\(item)')")
       }
-      guard abs(value) <= 100 else {
-        throw PlaygroundError("\(key): the weight of \(edge) must be in -100...100 (got \(value))")
+      let largest = PlaygroundLimits.largestSetWeight
+      guard abs(value) <= largest else {
+        throw PlaygroundError(
+          "\(key): the weight of \(edge) must be in \(Int(-largest))...\(Int(largest)) (got \(value))"
+        )
       }
       guard seen.insert(edge).inserted else {
         throw PlaygroundError("\(key) sets the edge \(edge) twice")

@@ -164,17 +164,25 @@ final class PlaygroundTrainer {
 
   // MARK: Weights set by hand
 
-  /// The `Linear` layer, row and column of the edge `from-to` (`i1-h1_2`).
+  /// Where an edge's weight is: the `Linear` layer, its place among the network's `Linear`s,
+  /// and the weight's index in the layer's row-major `[inputs, outputs]` weights.
+  struct Edge {
+    let linear: Linear<Float>
+    let layer: Int
+    let index: Int
+  }
+
+  /// The edge `from-to` (`i1-h1_2`).
   ///
   /// - Throws: ``PlaygroundError`` for an edge this network does not have.
-  func edge(_ name: String) throws -> (linear: Linear<Float>, row: Int, column: Int) {
+  func edge(_ name: String) throws -> Edge {
     let parts = name.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
     let linears = network.layers.compactMap { $0 as? Linear<Float> }
-    for (index, linear) in linears.enumerated() where parts.count == 2 {
-      if let row = neuronNames[index].firstIndex(of: parts[0]),
-        let column = neuronNames[index + 1].firstIndex(of: parts[1])
+    for (layer, linear) in linears.enumerated() where parts.count == 2 {
+      if let row = neuronNames[layer].firstIndex(of: parts[0]),
+        let column = neuronNames[layer + 1].firstIndex(of: parts[1])
       {
-        return (linear, row, column)
+        return Edge(linear: linear, layer: layer, index: row * (linear.outputSize ?? 0) + column)
       }
     }
     throw PlaygroundError(
@@ -186,23 +194,23 @@ final class PlaygroundTrainer {
   /// so that the page's link sets it again.
   ///
   /// - Throws: ``PlaygroundError`` for an unknown edge, a value that is not finite or beyond
-  ///   ±100, or more set weights than a link carries.
+  ///   ``PlaygroundLimits/largestSetWeight``, or more set weights than a link carries.
   func setWeight(_ name: String, to value: Double) throws {
-    guard value.isFinite, abs(value) <= 100 else {
-      throw PlaygroundError("a weight must be a number in -100...100 (got \(value))")
+    let largest = PlaygroundLimits.largestSetWeight
+    guard value.isFinite, abs(value) <= largest else {
+      throw PlaygroundError(
+        "a weight must be a number in \(Int(-largest))...\(Int(largest)) (got \(value))")
     }
-    let (linear, row, column) = try edge(name)
+    let edge = try edge(name)
     var kept = settings.weights.filter { $0.edge != name }
     kept.append(PlaygroundSettings.SetWeight(edge: name, value: value))
     guard kept.count <= PlaygroundLimits.weightsInLink else {
       throw PlaygroundError(
         "a link carries at most \(PlaygroundLimits.weightsInLink) set weights; reset to set others")
     }
-    var weights = linear.weight.value
-    weights.withUnsafeMutableBufferPointer {
-      $0[row * (linear.outputSize ?? 0) + column] = Float(value)
-    }
-    linear.weight.value = weights
+    var weights = edge.linear.weight.value
+    weights.withUnsafeMutableBufferPointer { $0[edge.index] = Float(value) }
+    edge.linear.weight.value = weights
     settings.weights = kept
   }
 

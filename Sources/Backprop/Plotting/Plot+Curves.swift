@@ -115,10 +115,7 @@ extension Plot {
     }
     let xs = data.features.scalars.map(Double.init)
     let ys = data.targets.scalars.map(Double.init)
-    let low = xs.min() ?? 0
-    let high = xs.max() ?? 1
-    let margin = (high - low) * 0.05
-    let curveXs = (0...200).map { low - margin + (high - low + 2 * margin) * Double($0) / 200 }
+    let (curveXs, range) = curvePoints(over: xs, count: 201)
     let curveYs = try predict(
       Tensor(shape: [curveXs.count, 1], scalars: curveXs.map { Scalar($0) })
     )
@@ -126,7 +123,7 @@ extension Plot {
     var canvas = SVGCanvas(width: width, height: height)
     let allY = (ys + curveYs).filter(\.isFinite)
     let frame = PlotFrame(
-      canvas: canvas, xRange: (low - margin)...(high + margin),
+      canvas: canvas, xRange: range,
       yRange: (allY.min() ?? 0)...(allY.max() ?? 1))
     frame.drawAxes(
       on: &canvas, title: title, xLabel: data.featureNames[0],
@@ -144,6 +141,19 @@ extension Plot {
         PlotFrame.LegendEntry(label: "prediction", color: color(1), isLine: true),
       ], on: &canvas)
     return canvas
+  }
+
+  /// `count` evenly spaced points over the range of `values` and 5% beyond each end, where a
+  /// 1-D model's curve is drawn, and that range.
+  public static func curvePoints(over values: [Double], count: Int) -> (
+    points: [Double], range: ClosedRange<Double>
+  ) {
+    let low = values.min() ?? 0
+    let high = values.max() ?? 1
+    let margin = (high - low) * 0.05
+    let last = Double(max(count - 1, 1))
+    let points = (0..<count).map { low - margin + (high - low + 2 * margin) * Double($0) / last }
+    return (points, (low - margin)...(high + margin))
   }
 
   /// Pictures side by side in a grid of `columns`, each under its own title, as the snapshots

@@ -63,8 +63,7 @@ public struct SVGCanvas: Sendable, Equatable {
     ]
     if let opacity { attributes.append(("stroke-opacity", Self.number(opacity))) }
     if let className { attributes.append(("class", className)) }
-    attributes += data.map { ("data-" + $0.key, $0.value) }
-    append("line", attributes)
+    append("line", attributes, data: data)
   }
 
   /// Appends a polyline through `points`; `dashed` draws it dashed.
@@ -91,8 +90,7 @@ public struct SVGCanvas: Sendable, Equatable {
       ("fill", fill), ("stroke", stroke), ("stroke-width", Self.number(strokeWidth)),
     ]
     if let className { attributes.append(("class", className)) }
-    attributes += data.map { ("data-" + $0.key, $0.value) }
-    append("circle", attributes)
+    append("circle", attributes, data: data)
   }
 
   /// Appends points of one style as circles in a group that carries the style once, which keeps
@@ -161,8 +159,7 @@ public struct SVGCanvas: Sendable, Equatable {
       ("href", try image.dataURI()),
     ]
     if let className { attributes.append(("class", className)) }
-    attributes += data.map { ("data-" + $0.key, $0.value) }
-    append("image", attributes)
+    append("image", attributes, data: data)
   }
 
   /// Draws `other` scaled into the rectangle at (x, y) of the given size.
@@ -177,10 +174,12 @@ public struct SVGCanvas: Sendable, Equatable {
     elements.append("</svg>")
   }
 
+  /// Appends an element; each of `data` becomes a `data-KEY` attribute after `attributes`.
   private mutating func append(
-    _ name: String, _ attributes: [(String, String)], content: String? = nil
+    _ name: String, _ attributes: [(String, String)], data: KeyValuePairs<String, String> = [:],
+    content: String? = nil
   ) {
-    let list = Self.attributeList(attributes)
+    let list = Self.attributeList(attributes + data.map { ("data-" + $0.key, $0.value) })
     elements.append(content.map { "<\(name)\(list)>\($0)</\(name)>" } ?? "<\(name)\(list)/>")
   }
 

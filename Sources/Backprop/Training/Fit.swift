@@ -400,7 +400,7 @@ extension Layer {
         try reducer.broadcast(scalars: $0, from: 0)
       }
     }
-    return ShardReduction(reducer: reducer)
+    return ShardReduction(reducer: reducer, parameters: parameters)
   }
 
   /// The ``Dropout`` layers of this model, in order.

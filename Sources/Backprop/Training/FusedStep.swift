@@ -185,7 +185,7 @@ final class FusedStep<Scalar: TensorScalar> {
       // A shard's part of the global batch's gradient and loss, summed over the ranks before
       // the loss is judged, so that every rank decides alike.
       writeGradients(of: pass, features: features, batch: batch, descent: nil)
-      lossValue = try shards.sum(gradientsOf: parameters, loss: lossValue)
+      lossValue = try shards.sum(loss: lossValue)
     }
     guard lossValue.isFinite else {
       throw BackpropError.nonFiniteLoss(value: Double(lossValue), epoch: nil)
@@ -196,9 +196,6 @@ final class FusedStep<Scalar: TensorScalar> {
     if descent == nil { optimizer.step() }
     return lossValue
   }
-
-  /// The parameters, layer by layer, weight before bias (nil where a layer has no bias).
-  private var parameters: [Variable<Scalar>?] { stages.flatMap { [$0.weight, $0.bias] } }
 
   /// ∂E/∂W = Aᵀ·δ and ∂E/∂b = onesᵀ·δ of a pass run backward, into the gradients, or, with
   /// `descent`, added times −η straight into the weights.
@@ -502,35 +499,36 @@ final class ShardReduction<Scalar: TensorScalar> {
   let reducer: any GradientReducer
   /// The rows of the global batch being trained on.
   var globalRows = 0
-  private var buffer: [Scalar] = []
+  /// The parameters that train, in the same order on every rank.
+  private let training: [Variable<Scalar>]
+  /// Their gradients, then the loss.
+  private var buffer: [Scalar]
 
-  init(reducer: any GradientReducer) {
+  init(reducer: any GradientReducer, parameters: [Variable<Scalar>]) {
     self.reducer = reducer
+    training = parameters.filter(\.requiresGradient)
+    buffer = Array(repeating: 0, count: training.reduce(1) { $0 + $1.value.count })
   }
 
-  /// Sums the gradients of `parameters` that train, and `loss`, over the ranks; returns the
-  /// summed loss.
-  func sum(gradientsOf parameters: [Variable<Scalar>?], loss: Scalar) throws -> Scalar {
-    let training = parameters.compactMap { $0 }.filter(\.requiresGradient)
-    let count = training.reduce(1) { $0 + $1.value.count }
-    if buffer.count != count { buffer = Array(repeating: 0, count: count) }
+  /// Sums the training parameters' gradients, and `loss`, over the ranks; returns the summed
+  /// loss.
+  func sum(loss: Scalar) throws -> Scalar {
     var offset = 0
     for parameter in training {
-      parameter.gradient?.withUnsafeBufferPointer { gradient in
-        for index in gradient.indices { buffer[offset + index] = gradient[index] }
-      }
-      offset += parameter.value.count
+      let range = offset..<(offset + parameter.value.count)
+      parameter.gradient?.withUnsafeBufferPointer { buffer.replaceSubrange(range, with: $0) }
+      offset = range.upperBound
     }
-    buffer[count - 1] = loss
+    buffer[offset] = loss
     try buffer.withUnsafeMutableBufferPointer { try reducer.sum(scalars: $0) }
     offset = 0
     for parameter in training {
-      let start = offset
-      parameter.gradient?.withUnsafeMutableBufferPointer { gradient in
-        for index in gradient.indices { gradient[index] = buffer[start + index] }
+      let range = offset..<(offset + parameter.value.count)
+      parameter.gradient?.withUnsafeMutableBufferPointer {
+        _ = $0.update(fromContentsOf: buffer[range])
       }
-      offset += parameter.value.count
+      offset = range.upperBound
     }
-    return buffer[count - 1]
+    return buffer[buffer.count - 1]
   }
 }
