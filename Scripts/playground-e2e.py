@@ -124,13 +124,18 @@ def check_maps_and_gradients(driver, url, workdir):
         fail("an input's map changed, though inputs do not train")
     print(f"spirals: {len(changed)} hidden and output maps changed after "
           f"{text(driver, 'epoch-count')} epochs")
-    # Hovering over a neuron shows its map large.
+    # Hovering over a neuron shows its map large. Paused, so that no frame replaces the picture
+    # under the pointer.
+    driver.find_element(By.ID, "start").click()
+    wait_for(driver, lambda d: text(d, "status") == "paused", "the spirals to pause", 10)
     circle = driver.find_element(By.CSS_SELECTOR, '#network-picture circle[data-neuron="h2_3"]')
     ActionChains(driver).move_to_element(circle).perform()
     wait_for(driver, lambda d: d.find_element(By.ID, "neuron-map").get_attribute("src")
              == neuron_maps(d).get("h2_3") or "h2_3" in (d.find_element(By.ID, "neuron-map")
              .get_attribute("title") or ""), "the hovered neuron's map, large", 10)
     ActionChains(driver).move_to_element(driver.find_element(By.ID, "status")).perform()
+    driver.find_element(By.ID, "start").click()
+    wait_for(driver, lambda d: text(d, "status") == "running", "the spirals to train on", 10)
     # The gradient view recolours the edges by ∂E/∂w.
     weights = edge_values(driver)
     driver.find_element(By.ID, "gradient-view").click()
