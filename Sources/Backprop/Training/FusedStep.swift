@@ -57,9 +57,9 @@ final class FusedStep<Scalar: TensorScalar> {
   private let noMasks: [UnsafeMutablePointer<Scalar>?]
   private var deltas: [UnsafeMutablePointer<Scalar>] = []
   /// A column of ones, batch long: ∂E/∂b = onesᵀ·δ is a product like ∂E/∂W = Aᵀ·δ.
-  private var ones = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
+  private var ones: UnsafeMutablePointer<Scalar>
   /// Each sample's loss, batch long, summed in order once every thread has written its rows.
-  private var sampleLosses = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
+  private var sampleLosses: UnsafeMutablePointer<Scalar>
 
   /// Prepares `network` for fused training with `loss`.
   ///
@@ -105,6 +105,10 @@ final class FusedStep<Scalar: TensorScalar> {
           ? .identity : stage.activation)
     }
     noMasks = Array(repeating: nil, count: dense.count)
+    // Allocated only here, past every check that throws: a class whose initializer throws gets
+    // no deinit, so a buffer made earlier would leak.
+    ones = .allocate(capacity: 1)
+    sampleLosses = .allocate(capacity: 1)
     // No step has run: no output yet, only a buffer that is valid to point at.
     output = UnsafePointer(sampleLosses)
     parameterAddresses = .allocate(capacity: 2 * dense.count)
