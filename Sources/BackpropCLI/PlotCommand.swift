@@ -76,7 +76,7 @@ struct PlotCommand: ParsableCommand {
 
     func run() throws {
       let (model, data) = try source.load()
-      let cells = resolution ?? (raster ? 160 : 80)
+      let cells = resolution ?? Plot.mapResolution(raster: raster)
       if data.targetKind.classNames == nil, data.featureCount == 2 {
         try output.write(
           try Plot.regressionMap(data: data, resolution: cells) { try model.predict($0) })

@@ -150,7 +150,7 @@ enum PlaygroundPage {
           w = <b id="edge-weight"></b>, ∂E/∂w = <b id="edge-gradient"></b><br>
           <label style="display:inline">Set w to <input id="edge-value" type="number" step="any">
           </label> <button id="edge-set">Set</button>
-          <span class="hint">Set weights go into the link (at most 64).</span>
+          <span class="hint">Set weights go into the link (at most \#(PlaygroundLimits.weightsInLink)).</span>
         </div>
         <img id="neuron-map" alt="the neuron's map">
         <h2>Neuron <span id="neuron-name">–</span>: its last forward and backward pass</h2>

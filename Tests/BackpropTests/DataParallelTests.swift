@@ -86,12 +86,16 @@ final class ThreadReducer: GradientReducer {
 
 @Suite("Data-parallel training")
 struct DataParallelTests {
-  /// A run of 3 epochs on two moons; `reducer` nil is the single process.
+  /// A run of 3 epochs on two moons, validated on `validationSamples` others when there are
+  /// any; `reducer` nil is the single process.
   static func train(
     samples: Int, batchSize: Int, optimizer kind: OptimizerKind, seed: UInt64,
-    reducer: (any GradientReducer)?
+    validationSamples: Int = 0, reducer: (any GradientReducer)?
   ) throws -> (weights: [Float], history: History) {
     let data: DataSet<Float> = try ToyData.twoMoons(count: samples, noise: 0.1, seed: 3)
+    let validation: DataSet<Float>? =
+      validationSamples > 0
+      ? try ToyData.twoMoons(count: validationSamples, noise: 0.1, seed: 4) : nil
     let network = try Sequential<Float>.perceptron(
       sizes: [2, 8, 8, 2], activation: .tanh, seed: seed)
     // Rank 0's weights are broadcast: the other ranks may start from anything.
@@ -103,7 +107,7 @@ struct DataParallelTests {
     let optimizer = try kind.make(
       parameters: network.parameters, learningRate: kind == .sgd ? 0.1 : 0.01, momentum: 0)
     let history = try network.fit(
-      data, loss: SoftmaxCrossEntropy(), optimizer: optimizer,
+      data, validation: validation, loss: SoftmaxCrossEntropy(), optimizer: optimizer,
       configuration: FitConfiguration(epochs: 3, batchSize: batchSize, seed: seed),
       reducer: reducer)
     return (network.parameters.flatMap(\.value.scalars), history)
@@ -111,7 +115,7 @@ struct DataParallelTests {
 
   /// The runs of `ranks` threads, by rank.
   static func parallel(
-    ranks: Int, samples: Int, batchSize: Int, optimizer: OptimizerKind
+    ranks: Int, samples: Int, batchSize: Int, optimizer: OptimizerKind, validationSamples: Int
   ) throws -> [(weights: [Float], history: History)] {
     let group = ThreadRanks(count: ranks)
     final class Results: @unchecked Sendable {
@@ -126,7 +130,7 @@ struct DataParallelTests {
         let outcome = Result {
           try train(
             samples: samples, batchSize: batchSize, optimizer: optimizer, seed: 7,
-            reducer: ThreadReducer(rank: rank, group: group))
+            validationSamples: validationSamples, reducer: ThreadReducer(rank: rank, group: group))
         }
         results.runs[rank] = outcome
         done.leave()
@@ -136,16 +140,25 @@ struct DataParallelTests {
     return try results.runs.map { try #require($0).get() }
   }
 
-  @Test(arguments: [(2, 120, 32, OptimizerKind.sgd), (3, 115, 10, .adam), (2, 64, 64, .sgd)])
+  /// The validation sets: 41 rows split unevenly over 3 ranks, and 1 row, which leaves the
+  /// second of 2 ranks none.
+  @Test(arguments: [
+    (2, 120, 32, OptimizerKind.sgd, 0), (3, 115, 10, .adam, 41), (2, 64, 64, .sgd, 1),
+  ])
   func shardsTrainTheSingleProcessModel(
-    ranks: Int, samples: Int, batchSize: Int, optimizer: OptimizerKind
+    ranks: Int, samples: Int, batchSize: Int, optimizer: OptimizerKind, validationSamples: Int
   ) throws {
     let single = try Self.train(
-      samples: samples, batchSize: batchSize, optimizer: optimizer, seed: 7, reducer: nil)
+      samples: samples, batchSize: batchSize, optimizer: optimizer, seed: 7,
+      validationSamples: validationSamples, reducer: nil)
     let runs = try Self.parallel(
-      ranks: ranks, samples: samples, batchSize: batchSize, optimizer: optimizer)
-    // Every rank holds the same weights, bit for bit: it took the same summed steps.
-    for run in runs.dropFirst() { #expect(run.weights == runs[0].weights) }
+      ranks: ranks, samples: samples, batchSize: batchSize, optimizer: optimizer,
+      validationSamples: validationSamples)
+    // Every rank holds the same weights and history, bit for bit: it took the same summed
+    // steps and received the same sums.
+    for run in runs.dropFirst() {
+      #expect(run.weights == runs[0].weights && run.history == runs[0].history)
+    }
     let largest = single.weights.map(abs).max() ?? 1
     let difference = zip(runs[0].weights, single.weights).map { abs($0 - $1) }.max() ?? 0
     #expect(difference <= 1e-6 * largest, "largest difference \(difference) of \(largest)")
@@ -154,6 +167,48 @@ struct DataParallelTests {
     let accuracy = runs[0].history.values(of: "accuracy") ?? []
     #expect(accuracy == single.history.values(of: "accuracy"))
     for (a, b) in zip(losses, singleLosses) { #expect(abs(a - b) <= 1e-6 * abs(b)) }
+    guard validationSamples > 0 else { return }
+    let validationLosses = try #require(runs[0].history.values(of: "val_loss"))
+    let singleValidationLosses = try #require(single.history.values(of: "val_loss"))
+    #expect(validationLosses.count == 3)
+    for (a, b) in zip(validationLosses, singleValidationLosses) {
+      #expect(abs(a - b) <= 1e-6 * abs(b))
+    }
+    let validationAccuracy = runs[0].history.values(of: "val_accuracy")
+    #expect(validationAccuracy == single.history.values(of: "val_accuracy"))
+  }
+
+  @Test func evaluationIsShardedAndSummed() throws {
+    /// The same network on every call (a rank's own: a network's buffers serve one thread).
+    @Sendable func evaluate(reducer: (any GradientReducer)?) throws -> Evaluation {
+      let data: DataSet<Float> = try ToyData.twoMoons(count: 23, noise: 0.2, seed: 5)
+      let network = try Sequential<Float>.perceptron(
+        sizes: [2, 6, 2], activation: .relu, seed: 9)
+      return try network.evaluate(
+        on: data, loss: SoftmaxCrossEntropy(), batchSize: 4, reducer: reducer)
+    }
+    let whole = try evaluate(reducer: nil)
+    let group = ThreadRanks(count: 3)
+    final class Results: @unchecked Sendable {
+      var evaluations: [Evaluation?] = [nil, nil, nil]
+    }
+    let results = Results()
+    let done = DispatchGroup()
+    for rank in 0..<3 {
+      done.enter()
+      Thread {
+        results.evaluations[rank] = try? evaluate(
+          reducer: ThreadReducer(rank: rank, group: group))
+        done.leave()
+      }.start()
+    }
+    done.wait()
+    for evaluation in results.evaluations {
+      let evaluation = try #require(evaluation)
+      #expect(evaluation.confusionMatrix == whole.confusionMatrix)
+      #expect(evaluation.metrics == whole.metrics && evaluation.sampleCount == 23)
+      #expect(abs(evaluation.loss - whole.loss) <= 1e-6 * whole.loss)
+    }
   }
 
   @Test func aRunThatCannotBeShardedIsRefused() throws {

@@ -1,9 +1,14 @@
 import Foundation
 
 extension Plot {
+  /// The cells per side of a decision-region map unless told: 80 for runs of rectangles, 160
+  /// for an image, which stays a few tens of kilobytes at twice the detail.
+  public static func mapResolution(raster: Bool) -> Int { raster ? 160 : 80 }
+
   /// The decision regions of a classifier over two features: each cell of a `resolution` ×
-  /// `resolution` grid is coloured by its predicted class, paler where the model is less sure,
-  /// with the data drawn over it as points coloured by their true class.
+  /// `resolution` grid (``mapResolution(raster:)`` unless given) is coloured by its predicted
+  /// class, paler where the model is less sure, with the data drawn over it as points coloured
+  /// by their true class.
   ///
   /// With `raster`, the grid is one PNG image of `resolution`² pixels, shaded continuously by
   /// confidence and smoothed as the viewer scales it, instead of runs of rectangles in four
@@ -17,7 +22,7 @@ extension Plot {
   /// - Throws: ``BackpropError/invalidArgument(name:detail:)`` unless the data are classes over
   ///   two features; errors of `predict`.
   public static func decisionRegions<Scalar: TensorScalar>(
-    data: DataSet<Scalar>, resolution: Int = 80, title: String = "Decision regions",
+    data: DataSet<Scalar>, resolution: Int? = nil, title: String = "Decision regions",
     width: Double = 800, height: Double = 600, raster: Bool = false,
     predict: (Tensor<Scalar>) throws -> Tensor<Scalar>
   ) throws -> SVGCanvas {
@@ -27,6 +32,7 @@ extension Plot {
         detail: "need classes over two features; the data have \(data.featureCount) features"
           + (data.targetKind.classNames == nil ? " and numeric targets" : ""))
     }
+    let resolution = resolution ?? mapResolution(raster: raster)
     let points = data.features.scalars.map(Double.init)
     var (canvas, frame, domain) = try mapCanvas(
       data: data, resolution: resolution, title: title, width: width, height: height)
@@ -147,9 +153,7 @@ extension Model {
   public func decisionRegions(
     on data: DataSet<Scalar>, title: String = "Decision regions", raster: Bool = false
   ) throws -> SVGCanvas {
-    try Plot.decisionRegions(
-      data: data, resolution: raster ? 160 : 80, title: title, raster: raster
-    ) { try predict($0) }
+    try Plot.decisionRegions(data: data, title: title, raster: raster) { try predict($0) }
   }
 
   /// The model's 1-D regression curve over unscaled data.

@@ -130,7 +130,8 @@ extension Layer {
   /// split into contiguous shards in rank order (``GradientReducer/shard(ofRows:)``), each rank
   /// computes its shard's share of the batch's mean gradient and loss, one sum over the ranks
   /// makes them the batch's, and every rank takes the same step. The training metrics are summed
-  /// too; validation, small, is evaluated whole on every rank. The weights then equal a
+  /// too, and each rank evaluates its shard of the validation data, whose sums are summed the
+  /// same way (``evaluate(on:loss:batchSize:reducer:)``). The weights then equal a
   /// single-process run's up to the order of the sums (within 1e-6 relative in `Float` over a
   /// few epochs, tested); ``Dropout``'s masks are drawn per shard and differ. This needs the
   /// fused step, no sample weights, and at least one row per rank in every batch.
@@ -306,7 +307,7 @@ extension Layer {
         record.reserveCapacity(columns.count)
         for metric in metrics { record.append(tally.value(of: metric)) }
         if let validation {
-          let evaluation = try evaluate(on: validation, loss: loss)
+          let evaluation = try evaluate(on: validation, loss: loss, reducer: shards?.reducer)
           record.append(evaluation.loss)
           for metric in metrics { record.append(evaluation.metrics[metric.rawValue] ?? .nan) }
         }

@@ -49,18 +49,31 @@ struct MetricTally {
 
   init() {}
 
-  /// Replaces every count and sum by its sum over the ranks of `reducer`.
-  mutating func sum(over reducer: any GradientReducer) throws {
+  /// An empty tally of targets `width` columns wide, whose sums have that width even when no
+  /// sample is added (a rank with no rows still sums as many values as the others).
+  init(width: Int) {
+    columnTargetSums = Array(repeating: 0, count: width)
+    columnTargetSquares = columnTargetSums
+    columnSquaredErrors = columnTargetSums
+  }
+
+  /// Replaces every count and sum by its sum over the ranks of `reducer`, in one exchange with
+  /// `extra`, whose sums it returns.
+  @discardableResult
+  mutating func sum(over reducer: any GradientReducer, alongWith extra: [Double] = []) throws
+    -> [Double]
+  {
     let width = columnTargetSums.count
     var values =
       [Double(samples), Double(elements), Double(correct), squaredError, absoluteError]
-      + columnTargetSums + columnTargetSquares + columnSquaredErrors
+      + columnTargetSums + columnTargetSquares + columnSquaredErrors + extra
     try values.withUnsafeMutableBufferPointer { try reducer.sum($0) }
     (samples, elements, correct) = (Int(values[0]), Int(values[1]), Int(values[2]))
     (squaredError, absoluteError) = (values[3], values[4])
     columnTargetSums = Array(values[5..<(5 + width)])
     columnTargetSquares = Array(values[(5 + width)..<(5 + 2 * width)])
-    columnSquaredErrors = Array(values[(5 + 2 * width)...])
+    columnSquaredErrors = Array(values[(5 + 2 * width)..<(5 + 3 * width)])
+    return Array(values[(5 + 3 * width)...])
   }
 
   init<Scalar: TensorScalar>(prediction: Tensor<Scalar>, target: Tensor<Scalar>) throws {
@@ -93,13 +106,9 @@ struct MetricTally {
   mutating func add<Scalar: TensorScalar>(
     predicted: UnsafePointer<Scalar>, expected: UnsafePointer<Scalar>, rows: Int, width: Int
   ) {
+    if columnTargetSums.count != width { self = Self(width: width) }
     samples += rows
     elements += rows * width
-    if columnTargetSums.count != width {
-      columnTargetSums = Array(repeating: 0, count: width)
-      columnTargetSquares = columnTargetSums
-      columnSquaredErrors = columnTargetSums
-    }
     // Column by column, so that each running sum is written once a batch.
     for column in 0..<width {
       var (sum, squares, errors, absolute) = (0.0, 0.0, 0.0, 0.0)
@@ -162,7 +171,7 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable, CustomStringConvert
   /// The class names, in index order.
   public let classNames: [String]
   /// `counts[actual][predicted]`: how many samples of class `actual` were predicted `predicted`.
-  public private(set) var counts: [[Int]]
+  public internal(set) var counts: [[Int]]
 
   /// An empty matrix over `classNames`.
   public init(classNames: [String]) {
@@ -228,7 +237,7 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable, CustomStringConvert
   }
 }
 
-/// What ``Layer/evaluate(on:loss:batchSize:)`` measured: the loss, every metric that applies, and
+/// What ``Layer/evaluate(on:loss:batchSize:reducer:)`` measured: the loss, every metric that applies, and
 /// for classification the confusion matrix.
 public struct Evaluation: Sendable, Equatable, Codable {
   /// The loss averaged over samples.
@@ -245,24 +254,31 @@ extension Layer {
   /// Evaluates the model on `data` in inference mode, in batches of `batchSize`, without
   /// recording gradients.
   ///
+  /// With a `reducer` of several ranks (every rank making this same call on the same data),
+  /// each rank evaluates its shard of the rows (``GradientReducer/shard(ofRows:)``) and one sum
+  /// over the ranks makes the counts and sums those of the whole: every rank gets the same
+  /// evaluation, equal to one process's up to the order of the sums.
+  ///
   /// - Throws: ``BackpropError`` when the model does not fit the data's shapes.
-  public func evaluate(on data: DataSet<Scalar>, loss: some Loss, batchSize: Int = 256) throws
-    -> Evaluation
-  {
+  public func evaluate(
+    on data: DataSet<Scalar>, loss: some Loss, batchSize: Int = 256,
+    reducer: (any GradientReducer)? = nil
+  ) throws -> Evaluation {
     guard batchSize > 0 else {
       throw BackpropError.invalidArgument(
         name: "batch size", detail: "\(batchSize) must be positive")
     }
     try requireFit(data, role: "data")
-    var tally = MetricTally()
+    let width = data.targetKind.width
+    var tally = MetricTally(width: width)
     var lossSum = 0.0
     var matrix = data.targetKind.classNames.map { ConfusionMatrix(classNames: $0) }
     let engine = fusedStep(for: loss)
     try engine?.loss.checkTargets(data.targets)
-    let width = data.targetKind.width
+    let shard = reducer?.shard(ofRows: data.count) ?? 0..<data.count
     try data.withRows { features, targets, _ in
-      for start in stride(from: 0, to: data.count, by: batchSize) {
-        let rows = min(batchSize, data.count - start)
+      for start in stride(from: shard.lowerBound, to: shard.upperBound, by: batchSize) {
+        let rows = min(batchSize, shard.upperBound - start)
         let (x, t) = (features + start * data.featureCount, targets + start * width)
         func count(_ predicted: UnsafePointer<Scalar>) {
           tally.add(predicted: predicted, expected: t, rows: rows, width: width)
@@ -287,6 +303,15 @@ extension Layer {
           output.withUnsafeBufferPointer { if let base = $0.baseAddress { count(base) } }
         }
         lossSum += Double(batchLoss) * Double(loss.reduction == .mean ? rows : 1)
+      }
+    }
+    if let reducer, reducer.rankCount > 1 {
+      let classes = matrix?.classNames.count ?? 0
+      let counts = matrix?.counts.joined().map(Double.init) ?? []
+      let summed = try tally.sum(over: reducer, alongWith: [lossSum] + counts)
+      lossSum = summed[0]
+      matrix?.counts = (0..<classes).map { actual in
+        (0..<classes).map { Int(summed[1 + actual * classes + $0]) }
       }
     }
     let metrics = Dictionary(

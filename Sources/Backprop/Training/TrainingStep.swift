@@ -4,8 +4,9 @@
 /// the tests can run the graph on networks the fused step would take.
 enum TrainingEngine {
   /// Whether ``Layer/fit(_:validation:loss:optimizer:configuration:callbacks:reducer:)``,
-  /// ``Layer/trainingStep(input:target:loss:optimizer:)`` and ``Layer/evaluate(on:loss:batchSize:)``
-  /// may use the fused step (task-local; on by default).
+  /// ``Layer/trainingStep(input:target:loss:optimizer:)`` and
+  /// ``Layer/evaluate(on:loss:batchSize:reducer:)`` may use the fused step (task-local; on by
+  /// default).
   @TaskLocal static var usesFusedStep = true
 
   /// Runs `body` with the graph only.
