@@ -33,7 +33,7 @@ public struct PlaygroundLimits: Sendable, Equatable {
   public static let largestSetWeight = 100.0
   /// Bytes the kernel may buffer for a page's WebSocket before the session waits for it (Linux
   /// reserves twice this).
-  public static let socketBufferBytes = 256 * 1024
+  public static let socketBufferBytes = 64 * 1024
 
   /// Creates limits; the defaults suit a laptop shared by a class.
   ///
