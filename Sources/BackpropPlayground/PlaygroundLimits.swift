@@ -31,6 +31,17 @@ public struct PlaygroundLimits: Sendable, Equatable {
   /// The largest magnitude of a weight set by hand, typed or in a link: far beyond any that
   /// trains (tanh saturates at a few), and small enough to stay finite in every product.
   public static let largestSetWeight = 100.0
+
+  /// Refuses `value` as a weight set by hand unless it is finite and within
+  /// ``largestSetWeight``; `what` names the weight in the error.
+  ///
+  /// - Throws: ``PlaygroundError`` saying "`what` must be in -100...100".
+  static func checkSetWeight(_ value: Double, of what: String) throws {
+    guard value.isFinite, abs(value) <= largestSetWeight else {
+      let bound = Int(largestSetWeight)
+      throw PlaygroundError("\(what) must be in \(-bound)...\(bound) (got \(value))")
+    }
+  }
   /// Bytes the kernel may buffer for a page's WebSocket before the session waits for it (Linux
   /// reserves twice this).
   public static let socketBufferBytes = 64 * 1024

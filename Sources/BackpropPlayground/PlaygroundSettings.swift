@@ -416,12 +416,7 @@ struct QueryReader {
           "\(key) must be FROM-TO:VALUE items separated by commas, such as i1-h1_1:0.5 "
             + "(got '\(item)')")
       }
-      let largest = PlaygroundLimits.largestSetWeight
-      guard abs(value) <= largest else {
-        throw PlaygroundError(
-          "\(key): the weight of \(edge) must be in \(Int(-largest))...\(Int(largest)) (got \(value))"
-        )
-      }
+      try PlaygroundLimits.checkSetWeight(value, of: "\(key): the weight of \(edge)")
       guard seen.insert(edge).inserted else {
         throw PlaygroundError("\(key) sets the edge \(edge) twice")
       }

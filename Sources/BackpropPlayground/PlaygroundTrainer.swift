@@ -196,11 +196,7 @@ final class PlaygroundTrainer {
   /// - Throws: ``PlaygroundError`` for an unknown edge, a value that is not finite or beyond
   ///   ``PlaygroundLimits/largestSetWeight``, or more set weights than a link carries.
   func setWeight(_ name: String, to value: Double) throws {
-    let largest = PlaygroundLimits.largestSetWeight
-    guard value.isFinite, abs(value) <= largest else {
-      throw PlaygroundError(
-        "a weight must be a number in \(Int(-largest))...\(Int(largest)) (got \(value))")
-    }
+    try PlaygroundLimits.checkSetWeight(value, of: "a weight")
     let edge = try edge(name)
     var kept = settings.weights.filter { $0.edge != name }
     kept.append(PlaygroundSettings.SetWeight(edge: name, value: value))
