@@ -47,8 +47,9 @@ struct PlaygroundSocket: Sendable {
     } catch {
       return await sessions.close(session.id)
     }
-    let ticker = Task { try await Self.tick(session, send: send) }
-    async let answered: Void = Self.answer(work, session: session, send: send)
+    let turn = SendTurn()
+    let ticker = Task { try await Self.tick(session, turn: turn, send: send) }
+    async let answered: Void = Self.answer(work, session: session, turn: turn, send: send)
     var rate = CommandRate(perSecond: limit)
     do {
       for try await message in messages {
@@ -73,47 +74,52 @@ struct PlaygroundSocket: Sendable {
     case tooMany
   }
 
-  /// Answers `work` in order until it ends or a message cannot be sent.
+  /// Answers `work` in order until it ends or a message cannot be sent, each in a turn of its
+  /// own.
   private static func answer(
-    _ work: AsyncStream<Work>, session: PlaygroundSession,
-    send: @Sendable (String) async throws -> Void
+    _ work: AsyncStream<Work>, session: PlaygroundSession, turn: SendTurn,
+    send: @escaping @Sendable (String) async throws -> Void
   ) async throws {
     for await item in work {
       switch item {
       case .command(.text(let text)):
-        for reply in await handle(text, session: session) { try await send(reply) }
+        try await turn.run {
+          for reply in await handle(text, session: session) { try await send(reply) }
+        }
       case .command(.binary):
-        try await send(error("send commands as JSON text"))
+        try await turn.run { try await send(error("send commands as JSON text")) }
       case .tooMany:
-        try await send(
-          error(
-            "too many commands: at most \(session.limits.commandsPerSecond) a second; "
-              + "the others were dropped"))
+        let message = error(
+          "too many commands: at most \(session.limits.commandsPerSecond) a second; "
+            + "the others were dropped")
+        try await turn.run { try await send(message) }
       }
     }
   }
 
   /// While the session runs, takes its steps and sends a frame, up to
-  /// ``PlaygroundLimits/framesPerSecond`` times a second, until cancelled. A frame that waits
-  /// to be sent holds the next steps: the steps owed are not made up afterwards.
+  /// ``PlaygroundLimits/framesPerSecond`` times a second, until cancelled; each tick in a turn
+  /// between the commands' answers, so that a command never lands between a tick's steps and
+  /// its frame. A frame that waits to be sent holds the next steps: the steps owed are not made
+  /// up afterwards.
   private static func tick(
-    _ session: PlaygroundSession, send: @Sendable (String) async throws -> Void
+    _ session: PlaygroundSession, turn: SendTurn,
+    send: @escaping @Sendable (String) async throws -> Void
   ) async throws {
     let framesPerSecond = max(session.limits.framesPerSecond, 1)
     let interval = Duration.seconds(1) / framesPerSecond
     var owed = 0.0
     while true {
       let started = ContinuousClock.now
-      if await session.isRunning {
-        owed += Double(await session.settings.speed) / Double(framesPerSecond)
-        let steps = Int(owed)
-        owed -= Double(steps)
+      owed = try await turn.run { [owed] in
+        guard await session.isRunning else { return 0 }
+        let due = owed + Double(await session.settings.speed) / Double(framesPerSecond)
+        let steps = Int(due)
         if steps > 0 { await session.advance(steps: steps) }
         if let frame = try await session.tickFrame(interval: interval * 0.9) {
           try await send(frame)
         }
-      } else {
-        owed = 0
+        return due - Double(steps)
       }
       try await Task.sleep(until: started + interval, clock: .continuous)
     }
