@@ -19,14 +19,15 @@ actor PlaygroundSession {
   /// The data picture without its map, as the page last got it: while only the map changes,
   /// frames carry the map alone, a quarter of the picture.
   private var shownDataPicture: String?
-  /// When the last frame was made, for a command's reply or the training's tick.
-  private var lastFrame: ContinuousClock.Instant?
+  /// Whether a command's reply has made a frame since the training's last tick.
+  private var repliedSinceTick = false
 
-  /// The training's next frame, or nil when a command's reply brought one less than
-  /// `interval` ago: the page gets at most one frame an interval however many commands it sends.
-  func tickFrame(interval: Duration) throws -> String? {
-    if let lastFrame, ContinuousClock.now - lastFrame < interval { return nil }
-    return try frame()
+  /// The training's next frame, or nil when a command's reply made one since the previous
+  /// tick: the page gets a frame a tick while training runs, and no more however many commands
+  /// it sends, beyond their replies.
+  func tickFrame() throws -> String? {
+    defer { repliedSinceTick = false }
+    return repliedSinceTick ? nil : try frame()
   }
 
   /// Creates a session training as `settings` say.
@@ -72,7 +73,7 @@ actor PlaygroundSession {
 
   /// The current frame as JSON.
   func frame() throws -> String {
-    lastFrame = .now
+    repliedSinceTick = true
     var frame = trainer.frame(isRunning: isRunning, view: view)
     shownDataPicture = frame.sendingMapAlone(whenRestIs: shownDataPicture)
     return try frame.json()

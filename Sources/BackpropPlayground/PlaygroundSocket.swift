@@ -116,7 +116,7 @@ struct PlaygroundSocket: Sendable {
         let due = owed + Double(await session.settings.speed) / Double(framesPerSecond)
         let steps = Int(due)
         if steps > 0 { await session.advance(steps: steps) }
-        if let frame = try await session.tickFrame(interval: interval * 0.9) {
+        if let frame = try await session.tickFrame() {
           try await send(frame)
         }
         return due - Double(steps)
